@@ -1,0 +1,360 @@
+// KStream: an unbounded stream of key-value records, and the DSL's stateless operators on it.
+//
+// Every operator adds a node to the builder's topology and returns a new stream (or nothing, for
+// terminal operators); the stream objects are cheap handles that may be copied and used more than
+// once, so one stream can feed several operators. Unless said otherwise an operator keeps each
+// record's timestamp and headers. Each can be named with `Named::as(...)`; without a name it gets
+// Kafka Streams' generated name ("KSTREAM-FILTER-0000000001", ...).
+//
+// Operators that may change the key (`map`, `flat_map`, `select_key`, `process`) mark the stream
+// as needing a repartition before a key-based stateful operation, as Kafka Streams does.
+//
+// Serdes: a stream remembers the serdes its records were read with (from `Consumed`) for as long
+// as an operator keeps the type; `to` and `repartition` use them unless given others.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <rivulet/detail/builder_state.h>
+#include <rivulet/detail/stream_processors.h>
+#include <rivulet/key_value.h>
+#include <rivulet/named.h>
+#include <rivulet/processor.h>
+#include <rivulet/produced.h>
+#include <rivulet/repartitioned.h>
+
+namespace rivulet {
+
+template <class K, class V>
+class KStream;
+template <class K, class V>
+class BranchedKStream;
+
+// How one branch of `split` is named and what is done with it.
+template <class K, class V>
+struct Branched {
+  std::string name;  // appended to the split's name; default: the branch's 1-based position
+  std::function<std::optional<KStream<K, V>>(KStream<K, V>)> chain;  // its result is returned
+  std::function<void(KStream<K, V>)> consumer;                      // the branch is not returned
+
+  static Branched as(std::string n) {
+    Branched b;
+    b.name = std::move(n);
+    return b;
+  }
+  // Applies `f` to the branch; the map returned by the split holds f's result.
+  static Branched with_function(std::function<std::optional<KStream<K, V>>(KStream<K, V>)> f,
+                                std::string n = {}) {
+    Branched b;
+    b.chain = std::move(f);
+    b.name = std::move(n);
+    return b;
+  }
+  // Hands the branch to `f`; the map returned by the split does not hold it.
+  static Branched with_consumer(std::function<void(KStream<K, V>)> f, std::string n = {}) {
+    Branched b;
+    b.consumer = std::move(f);
+    b.name = std::move(n);
+    return b;
+  }
+};
+
+template <class K, class V>
+class KStream {
+ public:
+  using key_type = K;
+  using value_type = V;
+
+  // The records for which `predicate(key, value)` is true.
+  template <class Predicate>
+  KStream filter(Predicate predicate, const Named& named = {}) const {
+    return add_filter(std::move(predicate), true, named);
+  }
+  // The records for which `predicate(key, value)` is false.
+  template <class Predicate>
+  KStream filter_not(Predicate predicate, const Named& named = {}) const {
+    return add_filter(std::move(predicate), false, named);
+  }
+
+  // One record per input record with the key and value `mapper(key, value)` returns (a
+  // KeyValue<K2, V2> or std::pair<K2, V2>). Marks the stream for repartitioning.
+  template <class Mapper>
+  auto map(Mapper mapper, const Named& named = {}) const {
+    using Result = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+    using K2 = std::decay_t<decltype(detail::pair_key(std::declval<Result>()))>;
+    using V2 = std::decay_t<decltype(detail::pair_value(std::declval<Result>()))>;
+    return add_processor<K2, V2>(
+        named, "KSTREAM-MAP-", [mapper]() mutable {
+          return std::make_unique<detail::MapProcessor<K, V, K2, V2, Mapper>>(mapper);
+        },
+        true, std::nullopt, std::nullopt);
+  }
+
+  // The same key with the value `mapper(value)` or `mapper(key, value)` returns.
+  template <class Mapper>
+  auto map_values(Mapper mapper, const Named& named = {}) const {
+    using V2 = detail::ValueMapperResult<Mapper, K, V>;
+    return add_processor<K, V2>(
+        named, "KSTREAM-MAPVALUES-", [mapper]() mutable {
+          return std::make_unique<detail::MapValuesProcessor<K, V, V2, Mapper>>(mapper);
+        },
+        repartition_required_, key_serde_, std::nullopt);
+  }
+
+  // Zero or more records per input record: `mapper(key, value)` returns a range of KeyValue
+  // (or std::pair). Marks the stream for repartitioning.
+  template <class Mapper>
+  auto flat_map(Mapper mapper, const Named& named = {}) const {
+    using Range = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+    using Element = std::decay_t<decltype(*std::begin(std::declval<Range&>()))>;
+    using K2 = std::decay_t<decltype(detail::pair_key(std::declval<Element>()))>;
+    using V2 = std::decay_t<decltype(detail::pair_value(std::declval<Element>()))>;
+    return add_processor<K2, V2>(
+        named, "KSTREAM-FLATMAP-", [mapper]() mutable {
+          return std::make_unique<detail::FlatMapProcessor<K, V, K2, V2, Mapper>>(mapper);
+        },
+        true, std::nullopt, std::nullopt);
+  }
+
+  // Zero or more records per input record, with the input's key: `mapper(value)` or
+  // `mapper(key, value)` returns a range of values.
+  template <class Mapper>
+  auto flat_map_values(Mapper mapper, const Named& named = {}) const {
+    using Range = detail::ValueMapperResult<Mapper, K, V>;
+    using V2 = std::decay_t<decltype(*std::begin(std::declval<Range&>()))>;
+    return add_processor<K, V2>(
+        named, "KSTREAM-FLATMAPVALUES-", [mapper]() mutable {
+          return std::make_unique<detail::FlatMapValuesProcessor<K, V, V2, Mapper>>(mapper);
+        },
+        repartition_required_, key_serde_, std::nullopt);
+  }
+
+  // The same value with the key `mapper(key, value)` returns. Marks the stream for
+  // repartitioning.
+  template <class Mapper>
+  auto select_key(Mapper mapper, const Named& named = {}) const {
+    using K2 = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+    return add_processor<K2, V>(
+        named, "KSTREAM-KEY-SELECT-", [mapper]() mutable {
+          return std::make_unique<detail::SelectKeyProcessor<K, V, K2, Mapper>>(mapper);
+        },
+        true, std::nullopt, value_serde_);
+  }
+
+  // Calls `action(key, value)` for each record and passes the record on unchanged.
+  template <class Action>
+  KStream peek(Action action, const Named& named = {}) const {
+    return add_processor<K, V>(
+        named, "KSTREAM-PEEK-", [action]() mutable {
+          return std::make_unique<detail::PeekProcessor<K, V, Action>>(action);
+        },
+        repartition_required_, key_serde_, value_serde_);
+  }
+
+  // Calls `action(key, value)` for each record. Terminal.
+  template <class Action>
+  void foreach(Action action, const Named& named = {}) const {
+    const std::string name = state_->name_or_generate(named.name(), "KSTREAM-FOREACH-");
+    state_->open_topology().add_processor(
+        name, [action]() mutable {
+          return std::make_unique<detail::ForeachProcessor<K, V, Action>>(action);
+        },
+        {node_});
+  }
+
+  // Routes each record to the first branch whose predicate it matches (see BranchedKStream).
+  BranchedKStream<K, V> split(const Named& named = {}) const;
+
+  // The records of this stream and `other`, interleaved as they arrive.
+  KStream merge(const KStream& other, const Named& named = {}) const {
+    const std::string name = state_->name_or_generate(named.name(), "KSTREAM-MERGE-");
+    state_->open_topology().add_processor(
+        name, [] { return std::make_unique<detail::PassThroughProcessor<K, V>>(); },
+        {node_, other.node_});
+    const bool same_key = key_serde_.has_value() && other.key_serde_.has_value();
+    return KStream(state_, name, repartition_required_ || other.repartition_required_,
+                   same_key ? key_serde_ : std::nullopt, std::nullopt);
+  }
+
+  // Writes every record to `topic`. Terminal.
+  void to(const std::string& topic, Produced<K, V> produced = {}) const {
+    if (!produced.name.empty()) Named::validate(produced.name);
+    const std::string name = state_->name_or_generate(produced.name, "KSTREAM-SINK-");
+    fill_serdes(produced.key_serde, produced.value_serde);
+    state_->open_topology().template add_sink<K, V>(name, topic, {node_}, std::move(produced));
+  }
+  // Writes each record to the topic `extractor(record)` returns. Terminal.
+  void to(TopicNameExtractor<K, V> extractor, Produced<K, V> produced = {}) const {
+    if (!produced.name.empty()) Named::validate(produced.name);
+    const std::string name = state_->name_or_generate(produced.name, "KSTREAM-SINK-");
+    fill_serdes(produced.key_serde, produced.value_serde);
+    state_->open_topology().template add_sink<K, V>(name, std::move(extractor), {node_},
+                                                    std::move(produced));
+  }
+
+  // Runs a Processor API processor on each record; its forwarded records form the new stream.
+  // `supplier` returns a new std::unique_ptr<P> per call, P deriving from
+  // Processor<K, V, KOut, VOut>. Marks the stream for repartitioning.
+  template <class Supplier>
+  auto process(Supplier supplier, const Named& named = {}) const {
+    using P = typename std::invoke_result_t<Supplier&>::element_type;
+    using Base = detail::ProcessorBaseOf<P>;
+    static_assert(std::is_same_v<typename Base::key_in, K> && std::is_same_v<typename Base::value_in, V>,
+                  "the processor's input types must be the stream's key and value types");
+    using KOut = typename Base::key_out;
+    using VOut = typename Base::value_out;
+    return add_processor<KOut, VOut>(named, "KSTREAM-PROCESSOR-", std::move(supplier), true,
+                                     std::nullopt, std::nullopt);
+  }
+
+  // Writes the stream through an internal topic "<application.id>-<name>-repartition" and reads
+  // it back, so records are partitioned by their current key. Starts a new sub-topology.
+  KStream repartition(Repartitioned<K, V> repartitioned = {}) const {
+    if (!repartitioned.name.empty()) Named::validate(repartitioned.name);
+    detail::BuilderState& state = *state_;
+    const std::string base = state.name_or_generate(repartitioned.name, "KSTREAM-REPARTITION-");
+    const std::string topic = base + "-repartition";
+    // Kafka Streams always burns three indices here, named or not, to keep later names stable.
+    const std::string gen_sink = state.new_name("KSTREAM-SINK-");
+    state.new_name("KSTREAM-FILTER-");
+    const std::string gen_source = state.new_name("KSTREAM-SOURCE-");
+    const bool generated = repartitioned.name.empty();
+    const std::string sink = generated ? gen_sink : topic + "-sink";
+    const std::string source = generated ? gen_source : topic + "-source";
+
+    fill_serdes(repartitioned.key_serde, repartitioned.value_serde);
+    Topology& topology = state.open_topology();
+    topology.add_internal_topic(topic, repartitioned.number_of_partitions.value_or(-1));
+    Produced<K, V> produced;
+    produced.key_serde = repartitioned.key_serde;
+    produced.value_serde = repartitioned.value_serde;
+    produced.partitioner = repartitioned.partitioner;
+    topology.template add_sink<K, V>(sink, topic, {node_}, std::move(produced));
+    Consumed<K, V> consumed;
+    consumed.key_serde = repartitioned.key_serde;
+    consumed.value_serde = repartitioned.value_serde;
+    topology.template add_source<K, V>(source, {topic}, std::move(consumed));
+    return KStream(state_, source, false, repartitioned.key_serde, repartitioned.value_serde);
+  }
+
+  // The name of the node whose output this stream is.
+  const std::string& node_name() const { return node_; }
+  // Whether a key-based stateful operation on this stream needs a repartition first.
+  bool repartition_required() const { return repartition_required_; }
+
+  // Used by StreamsBuilder; not for users.
+  KStream(std::shared_ptr<detail::BuilderState> state, std::string node, bool repartition_required,
+          std::optional<AnySerde<K>> key_serde, std::optional<AnySerde<V>> value_serde)
+      : state_(std::move(state)),
+        node_(std::move(node)),
+        repartition_required_(repartition_required),
+        key_serde_(std::move(key_serde)),
+        value_serde_(std::move(value_serde)) {}
+
+ private:
+  template <class K2, class V2>
+  friend class KStream;
+  friend class BranchedKStream<K, V>;
+
+  template <class Predicate>
+  KStream add_filter(Predicate predicate, bool keep_when, const Named& named) const {
+    return add_processor<K, V>(
+        named, "KSTREAM-FILTER-", [predicate, keep_when]() mutable {
+          return std::make_unique<detail::FilterProcessor<K, V, Predicate>>(predicate, keep_when);
+        },
+        repartition_required_, key_serde_, value_serde_);
+  }
+
+  template <class K2, class V2, class Supplier>
+  KStream<K2, V2> add_processor(const Named& named, std::string_view prefix, Supplier supplier,
+                                bool repartition_required, std::optional<AnySerde<K2>> key_serde,
+                                std::optional<AnySerde<V2>> value_serde) const {
+    const std::string name = state_->name_or_generate(named.name(), prefix);
+    state_->open_topology().add_processor(name, std::move(supplier), {node_});
+    return KStream<K2, V2>(state_, name, repartition_required, std::move(key_serde),
+                           std::move(value_serde));
+  }
+
+  void fill_serdes(std::optional<AnySerde<K>>& key, std::optional<AnySerde<V>>& value) const {
+    if (!key) key = key_serde_;
+    if (!value) value = value_serde_;
+  }
+
+  std::shared_ptr<detail::BuilderState> state_;
+  std::string node_;
+  bool repartition_required_ = false;
+  std::optional<AnySerde<K>> key_serde_;
+  std::optional<AnySerde<V>> value_serde_;
+};
+
+// The result of `KStream::split`: add branches in order, then finish with `default_branch` or
+// `no_default_branch`, which return the branches by name ("<split name><branch name>").
+// A record goes to the first branch whose predicate it matches, and only that one; with no match
+// it goes to the default branch, or is dropped.
+template <class K, class V>
+class BranchedKStream {
+ public:
+  template <class Predicate>
+  BranchedKStream& branch(Predicate predicate, Branched<K, V> branched = {}) {
+    table_->predicates.emplace_back(std::move(predicate));
+    table_->children.push_back(add_branch(std::move(branched), table_->predicates.size()));
+    return *this;
+  }
+  std::map<std::string, KStream<K, V>> default_branch(Branched<K, V> branched = {}) {
+    table_->default_child = add_branch(std::move(branched), 0);
+    return std::move(outputs_);
+  }
+  std::map<std::string, KStream<K, V>> no_default_branch() { return std::move(outputs_); }
+
+  // Used by KStream::split; not for users.
+  BranchedKStream(const KStream<K, V>& source, const Named& named)
+      : source_(source), table_(std::make_shared<detail::BranchTable<K, V>>()) {
+    splitter_ = source.state_->name_or_generate(named.name(), "KSTREAM-BRANCH-");
+    std::shared_ptr<const detail::BranchTable<K, V>> table = table_;
+    source.state_->open_topology().add_processor(
+        splitter_, [table] { return std::make_unique<detail::BranchProcessor<K, V>>(table); },
+        {source.node_});
+  }
+
+ private:
+  std::string add_branch(Branched<K, V> branched, std::size_t index) {
+    if (!branched.name.empty()) Named::validate(branched.name);
+    const std::string child =
+        splitter_ + (branched.name.empty() ? std::to_string(index) : branched.name);
+    auto& state = *source_.state_;
+    state.new_name(child);  // Kafka Streams burns an index per branch
+    state.open_topology().add_processor(
+        child, [] { return std::make_unique<detail::PassThroughProcessor<K, V>>(); }, {splitter_});
+    KStream<K, V> stream(source_.state_, child, source_.repartition_required_, source_.key_serde_,
+                         source_.value_serde_);
+    if (branched.chain) {
+      if (std::optional<KStream<K, V>> result = branched.chain(stream)) {
+        outputs_.insert_or_assign(child, std::move(*result));
+      }
+    } else if (branched.consumer) {
+      branched.consumer(stream);
+    } else {
+      outputs_.insert_or_assign(child, stream);
+    }
+    return child;
+  }
+
+  KStream<K, V> source_;
+  std::shared_ptr<detail::BranchTable<K, V>> table_;
+  std::string splitter_;
+  std::map<std::string, KStream<K, V>> outputs_;
+};
+
+template <class K, class V>
+BranchedKStream<K, V> KStream<K, V>::split(const Named& named) const {
+  return BranchedKStream<K, V>(*this, named);
+}
+
+}  // namespace rivulet

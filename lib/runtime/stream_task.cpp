@@ -1,0 +1,240 @@
+#include "runtime/stream_task.h"
+
+#include <algorithm>
+#include <numeric>
+#include <typeinfo>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rivulet/detail/type_name.h>
+#include <rivulet/errors.h>
+
+namespace rivulet::runtime {
+
+namespace {
+// The smallest `start + k * interval` (k >= 1) strictly after `now`: punctuations that were
+// missed while time jumped ahead are skipped, not fired in a burst (as Kafka Streams does).
+std::int64_t next_after(std::int64_t start, std::int64_t interval, std::int64_t now) {
+  std::int64_t next = start + interval;
+  if (now >= next) next += interval * ((now - next) / interval + 1);
+  return next;
+}
+}  // namespace
+
+StreamTask::StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph,
+                       TaskSettings settings, detail::RecordCollector& collector, Clock wall_clock,
+                       std::shared_ptr<spdlog::logger> logger)
+    : id_(id),
+      graph_(std::move(graph)),
+      settings_(std::move(settings)),
+      collector_(collector),
+      wall_clock_(std::move(wall_clock)),
+      logger_(std::move(logger)) {
+  for (std::size_t i = 0; i < graph_->source_topics().size(); ++i) {
+    const std::string& topic = graph_->source_topics()[i];
+    detail::SourceNodeBase* source = graph_->source_for(topic);
+    inputs_.push_back(Input{topic, source, source->make_slot()});
+  }
+}
+
+StreamTask::~StreamTask() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (const std::exception& error) {
+      logger_->error("task {}: error while closing: {}", id_.to_string(), error.what());
+    }
+  }
+}
+
+void StreamTask::initialize() { graph_->init(*this); }
+
+void StreamTask::close() {
+  if (closed_) return;
+  closed_ = true;
+  graph_->close();
+}
+
+bool StreamTask::process(const detail::RawRecord& raw) {
+  auto input = std::find_if(inputs_.begin(), inputs_.end(),
+                            [&](const Input& in) { return in.topic == raw.topic; });
+  if (input == inputs_.end()) {
+    throw StreamsException(fmt::format("task {} does not read topic '{}'", id_.to_string(), raw.topic));
+  }
+  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
+  current_raw_ = &raw;
+  struct Reset {
+    StreamTask& task;
+    ~Reset() { task.current_raw_ = nullptr; }
+  } reset{*this};
+
+  std::optional<std::int64_t> timestamp =
+      input->source->deserialize(raw, input->partition_time, *input->slot);
+  if (!timestamp) return false;
+  input->partition_time = std::max(input->partition_time, *timestamp);
+  stream_time_ = std::max(stream_time_, *timestamp);
+  input->source->process_slot(*input->slot);
+  ++metrics_.records_processed;
+  return true;
+}
+
+Cancellable StreamTask::schedule(detail::ProcessorNode& node, std::chrono::milliseconds interval,
+                                 PunctuationType type, Punctuator punctuator) {
+  if (interval.count() < 1) {
+    throw StreamsException(fmt::format("processor '{}' scheduled a punctuation every {} ms: the "
+                                       "interval must be at least 1 ms",
+                                       node.name(), interval.count()));
+  }
+  auto cancelled = std::make_shared<bool>(false);
+  // Stream time punctuations are aligned to 0 and fire as soon as there is data; wall-clock ones
+  // fire one interval after scheduling.
+  const std::int64_t next =
+      type == PunctuationType::stream_time ? 0 : wall_clock_() + interval.count();
+  schedules_.push_back(
+      Schedule{&node, interval.count(), type, next, std::move(punctuator), cancelled});
+  return Cancellable(cancelled);
+}
+
+int StreamTask::maybe_punctuate_stream_time() {
+  if (stream_time_ < 0) return 0;
+  return punctuate(PunctuationType::stream_time, stream_time_);
+}
+
+int StreamTask::maybe_punctuate_system_time() {
+  return punctuate(PunctuationType::wall_clock_time, wall_clock_());
+}
+
+int StreamTask::punctuate(PunctuationType type, std::int64_t now) {
+  std::erase_if(schedules_, [](const Schedule& s) { return *s.cancelled; });
+  // Due schedules fire in order of their due time (ties in order of scheduling), once each.
+  std::vector<std::size_t> due;
+  for (std::size_t i = 0; i < schedules_.size(); ++i) {
+    if (schedules_[i].type == type && schedules_[i].next <= now) due.push_back(i);
+  }
+  std::stable_sort(due.begin(), due.end(), [&](std::size_t a, std::size_t b) {
+    return schedules_[a].next < schedules_[b].next;
+  });
+  int fired = 0;
+  for (std::size_t i : due) {
+    // Copy what is needed: a punctuator may schedule more, which can reallocate schedules_.
+    Schedule& schedule = schedules_[i];
+    if (*schedule.cancelled) continue;
+    schedule.next = next_after(schedule.next, schedule.interval, now);
+    detail::ProcessorNode* node = schedule.node;
+    Punctuator punctuator = schedule.punctuator;
+    metadata_.reset();
+    ++metrics_.punctuations;
+    ++fired;
+    try {
+      punctuator(now);
+    } catch (const ProcessingFailedException&) {
+      throw;
+    } catch (const std::exception& error) {
+      on_processing_error(*node, error);
+    }
+  }
+  return fired;
+}
+
+std::int64_t StreamTask::default_timestamp(const detail::RawRecord& raw,
+                                           std::int64_t partition_time) {
+  switch (settings_.timestamp_policy) {
+    case detail::TimestampPolicy::wall_clock:
+      return wall_clock_();
+    case detail::TimestampPolicy::log_and_skip_on_invalid:
+      return raw.timestamp;
+    case detail::TimestampPolicy::use_previous_on_invalid:
+      if (raw.timestamp >= 0) return raw.timestamp;
+      if (partition_time >= 0) return partition_time;
+      throw ProcessingFailedException(fmt::format(
+          "task {}: record at {}-{} offset {} has an invalid (negative) timestamp {} and no "
+          "earlier record of the partition gives a time to use instead",
+          id_.to_string(), raw.topic, raw.partition, raw.offset, raw.timestamp));
+    case detail::TimestampPolicy::fail_on_invalid:
+      break;
+  }
+  if (raw.timestamp < 0) {
+    throw ProcessingFailedException(fmt::format(
+        "task {}: record at {}-{} offset {} has an invalid (negative) timestamp {}. Set "
+        "default.timestamp.extractor to log_and_skip_on_invalid_timestamp or "
+        "use_previous_on_invalid_timestamp, or give the source a timestamp extractor",
+        id_.to_string(), raw.topic, raw.partition, raw.offset, raw.timestamp));
+  }
+  return raw.timestamp;
+}
+
+std::string StreamTask::describe_origin() const {
+  if (!metadata_) return "in a punctuation";
+  return fmt::format("on record {}-{} offset {}", metadata_->topic, metadata_->partition,
+                     metadata_->offset);
+}
+
+void StreamTask::dead_letter(const detail::RawRecord& raw, const std::exception& error) {
+  if (settings_.dead_letter_topic.empty()) return;
+  Headers headers = raw.headers != nullptr ? *raw.headers : Headers{};
+  headers.add("__streams.errors.exception", detail::type_name(typeid(error)))
+      .add("__streams.errors.message", std::string_view(error.what()))
+      .add("__streams.errors.topic", raw.topic)
+      .add("__streams.errors.partition", std::to_string(raw.partition))
+      .add("__streams.errors.offset", std::to_string(raw.offset));
+  collector_.send(settings_.dead_letter_topic, raw.key, raw.value, raw.timestamp, headers,
+                  std::nullopt);
+  ++metrics_.dead_lettered;
+}
+
+void StreamTask::on_deserialization_error(const detail::ProcessorNode& source,
+                                          const detail::RawRecord& raw,
+                                          const std::exception& error) {
+  const std::string where =
+      fmt::format("task {}, source '{}', record {}-{} offset {}", id_.to_string(), source.name(),
+                  raw.topic, raw.partition, raw.offset);
+  if (settings_.on_deserialization_error == ErrorAction::fail) {
+    throw ProcessingFailedException(fmt::format(
+        "deserialization failed ({}): {}. default.deserialization.exception.handler is "
+        "log_and_fail; set it to log_and_continue to skip such records",
+        where, error.what()));
+  }
+  ++metrics_.deserialization_errors;
+  logger_->warn("skipping record that failed to deserialize ({}): {}", where, error.what());
+  dead_letter(raw, error);
+}
+
+void StreamTask::on_invalid_timestamp(const detail::ProcessorNode& source,
+                                      const detail::RawRecord& raw, std::int64_t extracted) {
+  ++metrics_.invalid_timestamps;
+  logger_->warn("task {}: source '{}' dropped record {}-{} offset {}: invalid extracted timestamp {}",
+                id_.to_string(), source.name(), raw.topic, raw.partition, raw.offset, extracted);
+}
+
+void StreamTask::on_processing_error(const detail::ProcessorNode& node,
+                                     const std::exception& error) {
+  const std::string where = fmt::format("task {}, processor '{}', {}", id_.to_string(),
+                                        node.name(), describe_origin());
+  if (settings_.on_processing_error == ErrorAction::fail) {
+    throw ProcessingFailedException(fmt::format(
+        "processing failed ({}): {}. processing.exception.handler is log_and_fail; set it to "
+        "log_and_continue to skip such records",
+        where, error.what()));
+  }
+  ++metrics_.processing_errors;
+  logger_->warn("skipping record that failed in processing ({}): {}", where, error.what());
+  if (current_raw_ != nullptr) dead_letter(*current_raw_, error);
+}
+
+void StreamTask::on_production_error(const detail::ProcessorNode& sink, std::string_view topic,
+                                     const std::exception& error) {
+  const std::string where = fmt::format("task {}, sink '{}', topic '{}', {}", id_.to_string(),
+                                        sink.name(), topic, describe_origin());
+  if (settings_.on_production_error == ErrorAction::fail) {
+    throw ProcessingFailedException(fmt::format(
+        "producing an output record failed ({}): {}. default.production.exception.handler is "
+        "fail; set it to continue to skip such records",
+        where, error.what()));
+  }
+  ++metrics_.production_errors;
+  logger_->warn("skipping output record that could not be produced ({}): {}", where, error.what());
+  if (current_raw_ != nullptr) dead_letter(*current_raw_, error);
+}
+
+}  // namespace rivulet::runtime

@@ -1,0 +1,126 @@
+// StreamTask: one sub-topology bound to one partition number. It owns the task's processor graph,
+// its stream time and punctuation schedule, and applies the configured error handlers. The same
+// class runs inside the test driver and (next) inside stream threads; it never touches Kafka
+// itself: records come in as RawRecords and leave through a RecordCollector.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rivulet/detail/task_context.h>
+#include <rivulet/task_metrics.h>
+
+#include "topology/processor_graph.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace rivulet {
+class StreamsConfig;
+}
+
+namespace rivulet::runtime {
+
+enum class ErrorAction { fail, skip };
+
+struct TaskSettings {
+  std::string application_id;
+  detail::TimestampPolicy timestamp_policy = detail::TimestampPolicy::fail_on_invalid;
+  ErrorAction on_deserialization_error = ErrorAction::fail;
+  ErrorAction on_processing_error = ErrorAction::fail;
+  ErrorAction on_production_error = ErrorAction::fail;
+  std::string dead_letter_topic;  // empty: none
+};
+
+// The task-level settings of `config` (handlers, timestamp policy, dead-letter topic).
+TaskSettings task_settings_from(const StreamsConfig& config, std::string application_id);
+
+class StreamTask final : public detail::TaskContext {
+ public:
+  using Clock = std::function<std::int64_t()>;  // wall-clock milliseconds
+
+  StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph, TaskSettings settings,
+             detail::RecordCollector& collector, Clock wall_clock,
+             std::shared_ptr<spdlog::logger> logger);
+  ~StreamTask() override;
+
+  // Initializes the processors. REQUIRES: called once, before anything else.
+  void initialize();
+  // Deserializes and processes one record of one of the task's topics; updates stream time.
+  // Returns false when the record was skipped by a handler. Throws ProcessingFailedException
+  // when a handler chose to fail.
+  bool process(const detail::RawRecord& raw);
+  // Fires the stream-time punctuators that are due. Returns how many fired.
+  int maybe_punctuate_stream_time();
+  // Fires the wall-clock punctuators that are due at the clock's current time.
+  int maybe_punctuate_system_time();
+  void close();
+
+  const detail::ProcessorGraph& graph() const { return *graph_; }
+  const TaskMetrics& metrics() const { return metrics_; }
+  bool commit_requested() const { return commit_requested_; }
+  void clear_commit_request() { commit_requested_ = false; }
+
+  // TaskContext
+  const std::string& application_id() const override { return settings_.application_id; }
+  TaskId task_id() const override { return id_; }
+  const std::optional<RecordMetadata>& record_metadata() const override { return metadata_; }
+  std::int64_t stream_time() const override { return stream_time_; }
+  std::int64_t wall_clock_time() const override { return wall_clock_(); }
+  Cancellable schedule(detail::ProcessorNode& node, std::chrono::milliseconds interval,
+                       PunctuationType type, Punctuator punctuator) override;
+  void request_commit() override { commit_requested_ = true; }
+  detail::RecordCollector& collector() override { return collector_; }
+  std::int64_t default_timestamp(const detail::RawRecord& raw,
+                                 std::int64_t partition_time) override;
+  void on_deserialization_error(const detail::ProcessorNode& source, const detail::RawRecord& raw,
+                                const std::exception& error) override;
+  void on_invalid_timestamp(const detail::ProcessorNode& source, const detail::RawRecord& raw,
+                            std::int64_t extracted) override;
+  void on_processing_error(const detail::ProcessorNode& node, const std::exception& error) override;
+  void on_production_error(const detail::ProcessorNode& sink, std::string_view topic,
+                           const std::exception& error) override;
+
+ private:
+  struct Schedule {
+    detail::ProcessorNode* node;
+    std::int64_t interval;
+    PunctuationType type;
+    std::int64_t next;
+    Punctuator punctuator;
+    std::shared_ptr<bool> cancelled;
+  };
+  struct Input {
+    std::string topic;
+    detail::SourceNodeBase* source;
+    std::unique_ptr<detail::SourceSlot> slot;
+    std::int64_t partition_time = -1;
+  };
+
+  int punctuate(PunctuationType type, std::int64_t now);
+  void dead_letter(const detail::RawRecord& raw, const std::exception& error);
+  std::string describe_origin() const;
+
+  TaskId id_;
+  std::unique_ptr<detail::ProcessorGraph> graph_;
+  TaskSettings settings_;
+  detail::RecordCollector& collector_;
+  Clock wall_clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::vector<Input> inputs_;
+  std::vector<Schedule> schedules_;
+  std::optional<RecordMetadata> metadata_;
+  const detail::RawRecord* current_raw_ = nullptr;
+  std::int64_t stream_time_ = -1;
+  bool commit_requested_ = false;
+  bool closed_ = false;
+  TaskMetrics metrics_;
+};
+
+}  // namespace rivulet::runtime

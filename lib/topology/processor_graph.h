@@ -1,0 +1,40 @@
+// The nodes of one sub-topology, instantiated for one task and wired parent to child.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rivulet/detail/processor_node.h>
+#include <rivulet/detail/source_sink_nodes.h>
+
+namespace rivulet::detail {
+
+class TopologyImpl;
+
+class ProcessorGraph {
+ public:
+  // Builds the nodes of sub-topology `subtopology`, resolving internal topic names with
+  // `application_id`. Throws TopologyException when a node cannot be built (a missing serde).
+  static std::unique_ptr<ProcessorGraph> build(const TopologyImpl& topology, int subtopology,
+                                               const std::string& application_id);
+
+  // The source reading `topic` (its Kafka name), or nullptr.
+  SourceNodeBase* source_for(std::string_view topic) const;
+  // Kafka names of the topics this graph reads, in source order.
+  const std::vector<std::string>& source_topics() const { return source_topics_; }
+  const std::vector<std::unique_ptr<ProcessorNode>>& nodes() const { return nodes_; }
+
+  // Initializes nodes parents first, so a processor's children are ready when it starts.
+  void init(TaskContext& task);
+  // Closes every node, children first, and keeps the first exception to rethrow at the end.
+  void close();
+
+ private:
+  std::vector<std::unique_ptr<ProcessorNode>> nodes_;  // parents before children
+  std::vector<std::string> source_topics_;
+  std::vector<SourceNodeBase*> sources_by_topic_;  // parallel to source_topics_
+};
+
+}  // namespace rivulet::detail
