@@ -9,6 +9,7 @@
 // repeat a key, as in Kafka.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -93,11 +94,15 @@ class Record {
   using key_type = K;
   using value_type = V;
 
-  Record(K key, V value, std::int64_t timestamp, Headers headers = {})
-      : key_(std::move(key)),
-        value_(std::move(value)),
+  // Forwards its arguments into the members, so moving a key or value in costs one move.
+  template <class KArg, class VArg, class HArg = Headers>
+    requires std::constructible_from<K, KArg&&> && std::constructible_from<V, VArg&&> &&
+             std::constructible_from<Headers, HArg&&>
+  Record(KArg&& key, VArg&& value, std::int64_t timestamp, HArg&& headers = Headers{})
+      : key_(std::forward<KArg>(key)),
+        value_(std::forward<VArg>(value)),
         timestamp_(timestamp),
-        headers_(std::move(headers)) {}
+        headers_(std::forward<HArg>(headers)) {}
 
   const K& key() const& { return key_; }
   K& key() & { return key_; }
