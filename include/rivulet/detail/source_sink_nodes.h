@@ -13,6 +13,7 @@
 #include <rivulet/errors.h>
 #include <rivulet/produced.h>
 #include <rivulet/serde.h>
+#include <rivulet/serdes.h>  // the DefaultSerde specializations must be visible wherever resolve_serde is
 
 namespace rivulet::detail {
 

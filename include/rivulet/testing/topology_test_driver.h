@@ -32,6 +32,7 @@
 #include <rivulet/key_value.h>
 #include <rivulet/record.h>
 #include <rivulet/serde.h>
+#include <rivulet/serdes.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/task_metrics.h>
 #include <rivulet/topology.h>
