@@ -172,15 +172,17 @@ class KStream {
   // Routes each record to the first branch whose predicate it matches (see BranchedKStream).
   BranchedKStream<K, V> split(const Named& named = {}) const;
 
-  // The records of this stream and `other`, interleaved as they arrive.
+  // The records of this stream and `other`, interleaved as they arrive. The result has no serdes:
+  // `to` and `repartition` after a merge use the defaults unless given others.
   KStream merge(const KStream& other, const Named& named = {}) const {
     const std::string name = state_->name_or_generate(named.name(), "KSTREAM-MERGE-");
     state_->open_topology().add_processor(
         name, [] { return std::make_unique<detail::PassThroughProcessor<K, V>>(); },
         {node_, other.node_});
-    const bool same_key = key_serde_.has_value() && other.key_serde_.has_value();
-    return KStream(state_, name, repartition_required_ || other.repartition_required_,
-                   same_key ? key_serde_ : std::nullopt, std::nullopt);
+    // Like Kafka Streams, drop both inputs' serdes: the two may differ, and neither is known to
+    // fit the records of the other.
+    return KStream(state_, name, repartition_required_ || other.repartition_required_, std::nullopt,
+                   std::nullopt);
   }
 
   // Writes every record to `topic`. Terminal.

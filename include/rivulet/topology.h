@@ -50,7 +50,10 @@ class TopologyDescription {
     std::vector<Node> nodes;  // in Kafka Streams' order: larger downstream sub-graph first
   };
 
-  const std::vector<Subtopology>& subtopologies() const { return subtopologies_; }
+  const std::vector<Subtopology>& subtopologies() const& { return subtopologies_; }
+  // On a temporary (`topology.describe().subtopologies()`), a copy, so a range-for over it does
+  // not read freed memory.
+  std::vector<Subtopology> subtopologies() && { return std::move(subtopologies_); }
   std::string to_string() const;
 
  private:
@@ -137,6 +140,7 @@ class Topology {
   template <class K, class V>
   Topology& add_sink(std::string name, std::string topic, std::vector<std::string> parents,
                      Produced<K, V> produced = {}) {
+    if (topic.empty()) throw TopologyException("sink '" + name + "' has no topic");
     return add_sink_node<K, V>(std::move(name), std::move(topic), {}, std::move(parents),
                                std::move(produced));
   }

@@ -128,9 +128,6 @@ void TopologyImpl::add_node(NodeFactory node) {
       }
     }
   }
-  if (node.kind == NodeKind::sink && node.sink_topic.empty() && !node.create) {
-    throw TopologyException(fmt::format("sink '{}' has no topic", name));
-  }
   if (!node.create) throw TopologyException(fmt::format("{} '{}' has no factory", kind, name));
   for (const std::string& topic : node.source_topics) topic_to_source_[topic] = name;
   index_.emplace(name, nodes_.size());
