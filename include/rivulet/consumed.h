@@ -16,19 +16,19 @@ namespace rivulet {
 // Kafka stored with it; `partition_time` is the largest timestamp seen so far on its partition
 // (-1 before the first). A negative result drops the record (counted, logged).
 template <class K, class V>
-using TimestampExtractor = std::function<std::int64_t(const Record<K, V>& record,
-                                                      std::int64_t partition_time)>;
+using TimestampExtractor =
+    std::function<std::int64_t(const Record<K, V>& record, std::int64_t partition_time)>;
 
 // Where a source starts reading a partition that has no committed offset (`auto.offset.reset`).
 enum class AutoOffsetReset { earliest, latest, none };
 
 template <class K, class V>
 struct Consumed {
-  std::optional<AnySerde<K>> key_serde;      // default: DefaultSerde<K>
-  std::optional<AnySerde<V>> value_serde;    // default: DefaultSerde<V>
+  std::optional<AnySerde<K>> key_serde;          // default: DefaultSerde<K>
+  std::optional<AnySerde<V>> value_serde;        // default: DefaultSerde<V>
   TimestampExtractor<K, V> timestamp_extractor;  // default: `default.timestamp.extractor`
-  std::optional<AutoOffsetReset> offset_reset;  // default: the consumer's auto.offset.reset
-  std::string name;                             // default: generated (KSTREAM-SOURCE-...)
+  std::optional<AutoOffsetReset> offset_reset;   // default: the consumer's auto.offset.reset
+  std::string name;                              // default: generated (KSTREAM-SOURCE-...)
 
   static Consumed with(AnySerde<K> key, AnySerde<V> value) {
     Consumed c;

@@ -42,7 +42,7 @@ template <class K, class V>
 struct Branched {
   std::string name;  // appended to the split's name; default: the branch's 1-based position
   std::function<std::optional<KStream<K, V>>(KStream<K, V>)> chain;  // its result is returned
-  std::function<void(KStream<K, V>)> consumer;                      // the branch is not returned
+  std::function<void(KStream<K, V>)> consumer;                       // the branch is not returned
 
   static Branched as(std::string n) {
     Branched b;
@@ -91,7 +91,8 @@ class KStream {
     using K2 = std::decay_t<decltype(detail::pair_key(std::declval<Result>()))>;
     using V2 = std::decay_t<decltype(detail::pair_value(std::declval<Result>()))>;
     return add_processor<K2, V2>(
-        named, "KSTREAM-MAP-", [mapper]() mutable {
+        named, "KSTREAM-MAP-",
+        [mapper]() mutable {
           return std::make_unique<detail::MapProcessor<K, V, K2, V2, Mapper>>(mapper);
         },
         true, std::nullopt, std::nullopt);
@@ -102,7 +103,8 @@ class KStream {
   auto map_values(Mapper mapper, const Named& named = {}) const {
     using V2 = detail::ValueMapperResult<Mapper, K, V>;
     return add_processor<K, V2>(
-        named, "KSTREAM-MAPVALUES-", [mapper]() mutable {
+        named, "KSTREAM-MAPVALUES-",
+        [mapper]() mutable {
           return std::make_unique<detail::MapValuesProcessor<K, V, V2, Mapper>>(mapper);
         },
         repartition_required_, key_serde_, std::nullopt);
@@ -117,7 +119,8 @@ class KStream {
     using K2 = std::decay_t<decltype(detail::pair_key(std::declval<Element>()))>;
     using V2 = std::decay_t<decltype(detail::pair_value(std::declval<Element>()))>;
     return add_processor<K2, V2>(
-        named, "KSTREAM-FLATMAP-", [mapper]() mutable {
+        named, "KSTREAM-FLATMAP-",
+        [mapper]() mutable {
           return std::make_unique<detail::FlatMapProcessor<K, V, K2, V2, Mapper>>(mapper);
         },
         true, std::nullopt, std::nullopt);
@@ -130,7 +133,8 @@ class KStream {
     using Range = detail::ValueMapperResult<Mapper, K, V>;
     using V2 = std::decay_t<decltype(*std::begin(std::declval<Range&>()))>;
     return add_processor<K, V2>(
-        named, "KSTREAM-FLATMAPVALUES-", [mapper]() mutable {
+        named, "KSTREAM-FLATMAPVALUES-",
+        [mapper]() mutable {
           return std::make_unique<detail::FlatMapValuesProcessor<K, V, V2, Mapper>>(mapper);
         },
         repartition_required_, key_serde_, std::nullopt);
@@ -142,7 +146,8 @@ class KStream {
   auto select_key(Mapper mapper, const Named& named = {}) const {
     using K2 = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
     return add_processor<K2, V>(
-        named, "KSTREAM-KEY-SELECT-", [mapper]() mutable {
+        named, "KSTREAM-KEY-SELECT-",
+        [mapper]() mutable {
           return std::make_unique<detail::SelectKeyProcessor<K, V, K2, Mapper>>(mapper);
         },
         true, std::nullopt, value_serde_);
@@ -152,7 +157,8 @@ class KStream {
   template <class Action>
   KStream peek(Action action, const Named& named = {}) const {
     return add_processor<K, V>(
-        named, "KSTREAM-PEEK-", [action]() mutable {
+        named, "KSTREAM-PEEK-",
+        [action]() mutable {
           return std::make_unique<detail::PeekProcessor<K, V, Action>>(action);
         },
         repartition_required_, key_serde_, value_serde_);
@@ -160,10 +166,11 @@ class KStream {
 
   // Calls `action(key, value)` for each record. Terminal.
   template <class Action>
-  void foreach(Action action, const Named& named = {}) const {
+  void foreach (Action action, const Named& named = {}) const {
     const std::string name = state_->name_or_generate(named.name(), "KSTREAM-FOREACH-");
     state_->open_topology().add_processor(
-        name, [action]() mutable {
+        name,
+        [action]() mutable {
           return std::make_unique<detail::ForeachProcessor<K, V, Action>>(action);
         },
         {node_});
@@ -208,8 +215,9 @@ class KStream {
   auto process(Supplier supplier, const Named& named = {}) const {
     using P = typename std::invoke_result_t<Supplier&>::element_type;
     using Base = detail::ProcessorBaseOf<P>;
-    static_assert(std::is_same_v<typename Base::key_in, K> && std::is_same_v<typename Base::value_in, V>,
-                  "the processor's input types must be the stream's key and value types");
+    static_assert(
+        std::is_same_v<typename Base::key_in, K> && std::is_same_v<typename Base::value_in, V>,
+        "the processor's input types must be the stream's key and value types");
     using KOut = typename Base::key_out;
     using VOut = typename Base::value_out;
     return add_processor<KOut, VOut>(named, "KSTREAM-PROCESSOR-", std::move(supplier), true,
@@ -268,7 +276,8 @@ class KStream {
   template <class Predicate>
   KStream add_filter(Predicate predicate, bool keep_when, const Named& named) const {
     return add_processor<K, V>(
-        named, "KSTREAM-FILTER-", [predicate, keep_when]() mutable {
+        named, "KSTREAM-FILTER-",
+        [predicate, keep_when]() mutable {
           return std::make_unique<detail::FilterProcessor<K, V, Predicate>>(predicate, keep_when);
         },
         repartition_required_, key_serde_, value_serde_);

@@ -8,8 +8,8 @@
 //
 //   class Doubler : public rivulet::Processor<std::string, int, std::string, int> {
 //    public:
-//     void init(rivulet::ProcessorContext<std::string, int>& context) override { context_ = &context; }
-//     void process(rivulet::Record<std::string, int> record) override {
+//     void init(rivulet::ProcessorContext<std::string, int>& context) override { context_ =
+//     &context; } void process(rivulet::Record<std::string, int> record) override {
 //       context_->forward(std::move(record).with_value(record.value() * 2));
 //     }
 //    private:

@@ -25,8 +25,12 @@ using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 
 // Bytes holding the characters of `text` (no terminator), for tests and headers.
-inline Bytes to_bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
-inline std::string to_string(ByteView bytes) { return std::string(bytes.begin(), bytes.end()); }
+inline Bytes to_bytes(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+inline std::string to_string(ByteView bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 // One Kafka record header. A header's value may be null (absent), which differs from empty.
 struct Header {
@@ -47,7 +51,9 @@ class Headers {
     headers_.push_back(Header{std::move(key), std::move(value)});
     return *this;
   }
-  Headers& add(std::string key, std::string_view value) { return add(std::move(key), to_bytes(value)); }
+  Headers& add(std::string key, std::string_view value) {
+    return add(std::move(key), to_bytes(value));
+  }
 
   // Removes every header with this key.
   Headers& remove(std::string_view key) {
@@ -96,9 +102,9 @@ class Record {
 
   // Forwards its arguments into the members, so moving a key or value in costs one move.
   template <class KArg, class VArg, class HArg = Headers>
-    requires std::constructible_from<K, KArg&&> && std::constructible_from<V, VArg&&> &&
-             std::constructible_from<Headers, HArg&&>
-  Record(KArg&& key, VArg&& value, std::int64_t timestamp, HArg&& headers = Headers{})
+  requires std::constructible_from<K, KArg&&> && std::constructible_from<V, VArg&&> &&
+      std::constructible_from<Headers, HArg&&>
+      Record(KArg&& key, VArg&& value, std::int64_t timestamp, HArg&& headers = Headers{})
       : key_(std::forward<KArg>(key)),
         value_(std::forward<VArg>(value)),
         timestamp_(timestamp),
@@ -134,7 +140,9 @@ class Record {
   Record with_timestamp(std::int64_t timestamp) && {
     return Record(std::move(key_), std::move(value_), timestamp, std::move(headers_));
   }
-  Record with_headers(Headers headers) const& { return Record(key_, value_, timestamp_, std::move(headers)); }
+  Record with_headers(Headers headers) const& {
+    return Record(key_, value_, timestamp_, std::move(headers));
+  }
   Record with_headers(Headers headers) && {
     return Record(std::move(key_), std::move(value_), timestamp_, std::move(headers));
   }

@@ -36,11 +36,10 @@ namespace rivulet {
 
 template <class S, class T>
 concept Serde = std::copy_constructible<S> &&
-                requires(const S& serde, const T& value, Bytes& out, std::string_view topic,
-                         ByteView data) {
-                  { serde.serialize(topic, value, out) } -> std::same_as<void>;
-                  { serde.deserialize(topic, data) } -> std::same_as<T>;
-                };
+    requires(const S& serde, const T& value, Bytes& out, std::string_view topic, ByteView data) {
+  { serde.serialize(topic, value, out) } -> std::same_as<void>;
+  { serde.deserialize(topic, data) } -> std::same_as<T>;
+};
 
 namespace detail {
 template <class S, class T>
@@ -59,8 +58,8 @@ template <class T>
 class AnySerde {
  public:
   template <Serde<T> S>
-    requires(!std::same_as<std::remove_cvref_t<S>, AnySerde>)
-  AnySerde(S serde)  // NOLINT(google-explicit-constructor): serdes convert implicitly by design
+  requires(!std::same_as<std::remove_cvref_t<S>, AnySerde>)
+      AnySerde(S serde)  // NOLINT(google-explicit-constructor): serdes convert implicitly by design
       : impl_(std::make_shared<Model<S>>(std::move(serde))) {}
 
   void serialize(std::string_view topic, const T& value, Bytes& out) const {
@@ -113,7 +112,8 @@ class AnySerde {
       } else if constexpr (std::is_default_constructible_v<T>) {
         return T{};
       } else {
-        throw SerializationException("null " + std::string(topic.empty() ? "data" : "data on topic ") +
+        throw SerializationException("null " +
+                                     std::string(topic.empty() ? "data" : "data on topic ") +
                                      std::string(topic) + " for a type with no null value");
       }
     }
@@ -132,7 +132,9 @@ template <class T>
 struct DefaultSerde;
 
 template <class T>
-concept HasDefaultSerde = requires { typename DefaultSerde<T>::type; };
+concept HasDefaultSerde = requires {
+  typename DefaultSerde<T>::type;
+};
 
 // The default serde of `T`; a compile error names `T` when it has none.
 template <class T>

@@ -7,13 +7,13 @@
 namespace rivulet {
 
 struct TaskMetrics {
-  std::uint64_t records_processed = 0;           // input records that reached their source's children
-  std::uint64_t deserialization_errors = 0;      // records skipped by the deserialization handler
-  std::uint64_t processing_errors = 0;           // records skipped by the processing handler
-  std::uint64_t production_errors = 0;           // output records skipped by the production handler
-  std::uint64_t invalid_timestamps = 0;          // records dropped for a negative event time
-  std::uint64_t dead_lettered = 0;               // records sent to the dead-letter topic
-  std::uint64_t punctuations = 0;                // punctuator calls
+  std::uint64_t records_processed = 0;       // input records that reached their source's children
+  std::uint64_t deserialization_errors = 0;  // records skipped by the deserialization handler
+  std::uint64_t processing_errors = 0;       // records skipped by the processing handler
+  std::uint64_t production_errors = 0;       // output records skipped by the production handler
+  std::uint64_t invalid_timestamps = 0;      // records dropped for a negative event time
+  std::uint64_t dead_lettered = 0;           // records sent to the dead-letter topic
+  std::uint64_t punctuations = 0;            // punctuator calls
 
   TaskMetrics& operator+=(const TaskMetrics& other) {
     records_processed += other.records_processed;

@@ -97,8 +97,7 @@ class Topology {
                       const detail::NodeBuildContext&) -> std::unique_ptr<detail::ProcessorNode> {
       return std::make_unique<detail::SourceNode<K, V>>(
           name, detail::resolve_serde(consumed.key_serde, name, "key"),
-          detail::resolve_serde(consumed.value_serde, name, "value"),
-          consumed.timestamp_extractor);
+          detail::resolve_serde(consumed.value_serde, name, "value"), consumed.timestamp_extractor);
     };
     return add_node(std::move(node));
   }
@@ -122,9 +121,9 @@ class Topology {
     node.value_in = typeid(VIn);
     node.key_out = typeid(KOut);
     node.value_out = typeid(VOut);
-    node.create = [name = node.name, supplier = std::move(supplier)](
-                      const detail::NodeBuildContext&) mutable
-        -> std::unique_ptr<detail::ProcessorNode> {
+    node.create =
+        [name = node.name, supplier = std::move(supplier)](
+            const detail::NodeBuildContext&) mutable -> std::unique_ptr<detail::ProcessorNode> {
       std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor = supplier();
       if (!processor) {
         throw TopologyException("the supplier of processor '" + name + "' returned null");
@@ -165,9 +164,8 @@ class Topology {
   friend const detail::TopologyImpl& detail::topology_impl(const Topology&);
 
   template <class K, class V>
-  Topology& add_sink_node(std::string name, std::string topic,
-                          TopicNameExtractor<K, V> extractor, std::vector<std::string> parents,
-                          Produced<K, V> produced) {
+  Topology& add_sink_node(std::string name, std::string topic, TopicNameExtractor<K, V> extractor,
+                          std::vector<std::string> parents, Produced<K, V> produced) {
     detail::NodeFactory node;
     node.name = std::move(name);
     node.kind = detail::NodeKind::sink;
@@ -176,10 +174,10 @@ class Topology {
     node.key_in = typeid(K);
     node.value_in = typeid(V);
     const bool dynamic = static_cast<bool>(extractor);
-    node.create = [name = node.name, topic = std::move(topic), extractor = std::move(extractor),
-                   produced = std::move(produced), dynamic](
-                      const detail::NodeBuildContext& context)
-        -> std::unique_ptr<detail::ProcessorNode> {
+    node.create =
+        [name = node.name, topic = std::move(topic), extractor = std::move(extractor),
+         produced = std::move(produced), dynamic](
+            const detail::NodeBuildContext& context) -> std::unique_ptr<detail::ProcessorNode> {
       return std::make_unique<detail::SinkNode<K, V>>(
           name, dynamic ? std::string() : context.resolve_topic(topic), extractor,
           detail::resolve_serde(produced.key_serde, name, "key"),

@@ -12,7 +12,7 @@ namespace rivulet::common {
 
 // A logger writing to standard error. The level comes from SPDLOG_LEVEL (trace, debug,
 // info, warn, error, off), default `default_level`.
-std::shared_ptr<spdlog::logger> make_logger(std::string name,
-                                            spdlog::level::level_enum default_level = spdlog::level::info);
+std::shared_ptr<spdlog::logger> make_logger(
+    std::string name, spdlog::level::level_enum default_level = spdlog::level::info);
 
 }  // namespace rivulet::common

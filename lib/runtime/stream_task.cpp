@@ -48,7 +48,9 @@ StreamTask::~StreamTask() {
   }
 }
 
-void StreamTask::initialize() { graph_->init(*this); }
+void StreamTask::initialize() {
+  graph_->init(*this);
+}
 
 void StreamTask::close() {
   if (closed_) return;
@@ -60,7 +62,8 @@ bool StreamTask::process(const detail::RawRecord& raw) {
   auto input = std::find_if(inputs_.begin(), inputs_.end(),
                             [&](const Input& in) { return in.topic == raw.topic; });
   if (input == inputs_.end()) {
-    throw StreamsException(fmt::format("task {} does not read topic '{}'", id_.to_string(), raw.topic));
+    throw StreamsException(
+        fmt::format("task {} does not read topic '{}'", id_.to_string(), raw.topic));
   }
   metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
   current_raw_ = &raw;
@@ -82,9 +85,10 @@ bool StreamTask::process(const detail::RawRecord& raw) {
 Cancellable StreamTask::schedule(detail::ProcessorNode& node, std::chrono::milliseconds interval,
                                  PunctuationType type, Punctuator punctuator) {
   if (interval.count() < 1) {
-    throw StreamsException(fmt::format("processor '{}' scheduled a punctuation every {} ms: the "
-                                       "interval must be at least 1 ms",
-                                       node.name(), interval.count()));
+    throw StreamsException(
+        fmt::format("processor '{}' scheduled a punctuation every {} ms: the "
+                    "interval must be at least 1 ms",
+                    node.name(), interval.count()));
   }
   auto cancelled = std::make_shared<bool>(false);
   // Stream time punctuations are aligned to 0 and fire as soon as there is data; wall-clock ones
@@ -190,10 +194,10 @@ void StreamTask::on_deserialization_error(const detail::ProcessorNode& source,
       fmt::format("task {}, source '{}', record {}-{} offset {}", id_.to_string(), source.name(),
                   raw.topic, raw.partition, raw.offset);
   if (settings_.on_deserialization_error == ErrorAction::fail) {
-    throw ProcessingFailedException(fmt::format(
-        "deserialization failed ({}): {}. default.deserialization.exception.handler is "
-        "log_and_fail; set it to log_and_continue to skip such records",
-        where, error.what()));
+    throw ProcessingFailedException(
+        fmt::format("deserialization failed ({}): {}. default.deserialization.exception.handler is "
+                    "log_and_fail; set it to log_and_continue to skip such records",
+                    where, error.what()));
   }
   ++metrics_.deserialization_errors;
   logger_->warn("skipping record that failed to deserialize ({}): {}", where, error.what());
@@ -203,14 +207,15 @@ void StreamTask::on_deserialization_error(const detail::ProcessorNode& source,
 void StreamTask::on_invalid_timestamp(const detail::ProcessorNode& source,
                                       const detail::RawRecord& raw, std::int64_t extracted) {
   ++metrics_.invalid_timestamps;
-  logger_->warn("task {}: source '{}' dropped record {}-{} offset {}: invalid extracted timestamp {}",
-                id_.to_string(), source.name(), raw.topic, raw.partition, raw.offset, extracted);
+  logger_->warn(
+      "task {}: source '{}' dropped record {}-{} offset {}: invalid extracted timestamp {}",
+      id_.to_string(), source.name(), raw.topic, raw.partition, raw.offset, extracted);
 }
 
 void StreamTask::on_processing_error(const detail::ProcessorNode& node,
                                      const std::exception& error) {
-  const std::string where = fmt::format("task {}, processor '{}', {}", id_.to_string(),
-                                        node.name(), describe_origin());
+  const std::string where =
+      fmt::format("task {}, processor '{}', {}", id_.to_string(), node.name(), describe_origin());
   if (settings_.on_processing_error == ErrorAction::fail) {
     throw ProcessingFailedException(fmt::format(
         "processing failed ({}): {}. processing.exception.handler is log_and_fail; set it to "

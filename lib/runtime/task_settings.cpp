@@ -22,14 +22,15 @@ TaskSettings task_settings_from(const StreamsConfig& config, std::string applica
       break;
   }
   settings.on_deserialization_error =
-      config.deserialization_handler() == DeserializationHandler::log_and_continue ? ErrorAction::skip
-                                                                                   : ErrorAction::fail;
+      config.deserialization_handler() == DeserializationHandler::log_and_continue
+          ? ErrorAction::skip
+          : ErrorAction::fail;
   settings.on_processing_error = config.processing_handler() == ProcessingHandler::log_and_continue
                                      ? ErrorAction::skip
                                      : ErrorAction::fail;
-  settings.on_production_error = config.production_handler() == ProductionHandler::continue_processing
-                                     ? ErrorAction::skip
-                                     : ErrorAction::fail;
+  settings.on_production_error =
+      config.production_handler() == ProductionHandler::continue_processing ? ErrorAction::skip
+                                                                            : ErrorAction::fail;
   settings.dead_letter_topic = config.dead_letter_queue_topic().value_or("");
   return settings;
 }

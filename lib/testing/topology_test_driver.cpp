@@ -1,7 +1,7 @@
-#include <rivulet/testing/topology_test_driver.h>
-
 #include <fmt/format.h>
 #include <spdlog/logger.h>
+
+#include <rivulet/testing/topology_test_driver.h>
 
 #include "common/logging.h"
 #include "runtime/stream_task.h"
@@ -80,8 +80,7 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, const StreamsCo
   impl_->internal_topics = graph.internal_topics();
   impl_->logger = common::make_logger("rivulet.test-driver", spdlog::level::warn);
   impl_->wall_clock = initial_wall_clock_ms;
-  const runtime::TaskSettings settings =
-      runtime::task_settings_from(config, impl_->application_id);
+  const runtime::TaskSettings settings = runtime::task_settings_from(config, impl_->application_id);
   Impl* impl = impl_.get();
   for (const detail::SubtopologyInfo& sub : graph.subtopologies()) {
     auto task = std::make_unique<runtime::StreamTask>(
@@ -109,8 +108,8 @@ void TopologyTestDriver::require_input_topic(const std::string& topic) const {
   if (impl_->task_by_topic.count(topic) == 0) {
     std::vector<std::string> known;
     for (const auto& [name, task] : impl_->task_by_topic) known.push_back(name);
-    throw StreamsException(fmt::format("Unknown topic: {}; the topology reads [{}]", topic,
-                                       fmt::join(known, ", ")));
+    throw StreamsException(
+        fmt::format("Unknown topic: {}; the topology reads [{}]", topic, fmt::join(known, ", ")));
   }
 }
 
@@ -141,7 +140,9 @@ void TopologyTestDriver::advance_wall_clock_time(std::chrono::milliseconds advan
   impl_->drain_feedback();
 }
 
-std::int64_t TopologyTestDriver::wall_clock_time_ms() const { return impl_->wall_clock; }
+std::int64_t TopologyTestDriver::wall_clock_time_ms() const {
+  return impl_->wall_clock;
+}
 
 TaskMetrics TopologyTestDriver::metrics() const {
   TaskMetrics total;
@@ -153,7 +154,9 @@ std::set<std::string> TopologyTestDriver::produced_topic_names() const {
   return impl_->produced_topics;
 }
 
-const std::string& TopologyTestDriver::application_id() const { return impl_->application_id; }
+const std::string& TopologyTestDriver::application_id() const {
+  return impl_->application_id;
+}
 
 std::string TopologyTestDriver::internal_topic_name(const std::string& name) const {
   if (impl_->internal_topics.count(name) == 0) {

@@ -29,11 +29,17 @@ Topology& Topology::add_internal_topic(std::string topic, int partitions) {
   return *this;
 }
 
-TopologyDescription Topology::describe() const { return impl_->describe(); }
+TopologyDescription Topology::describe() const {
+  return impl_->describe();
+}
 
 namespace detail {
-TopologyImpl& topology_impl(Topology& topology) { return *topology.impl_; }
-const TopologyImpl& topology_impl(const Topology& topology) { return *topology.impl_; }
+TopologyImpl& topology_impl(Topology& topology) {
+  return *topology.impl_;
+}
+const TopologyImpl& topology_impl(const Topology& topology) {
+  return *topology.impl_;
+}
 }  // namespace detail
 
 namespace {
@@ -85,14 +91,15 @@ void TopologyImpl::add_node(NodeFactory node) {
     }
     std::set<std::string> seen;
     for (const std::string& topic : node.source_topics) {
-      if (topic.empty()) throw TopologyException(fmt::format("source '{}' names an empty topic", name));
+      if (topic.empty())
+        throw TopologyException(fmt::format("source '{}' names an empty topic", name));
       if (!seen.insert(topic).second) {
         throw TopologyException(fmt::format("source '{}' names topic '{}' twice", name, topic));
       }
       if (auto it = topic_to_source_.find(topic); it != topic_to_source_.end()) {
-        throw TopologyException(fmt::format(
-            "topic '{}' is read by source '{}' already; source '{}' cannot read it too", topic,
-            it->second, name));
+        throw TopologyException(
+            fmt::format("topic '{}' is read by source '{}' already; source '{}' cannot read it too",
+                        topic, it->second, name));
       }
     }
   } else {
@@ -102,11 +109,12 @@ void TopologyImpl::add_node(NodeFactory node) {
     std::set<std::string> seen;
     for (const std::string& parent_name : node.parents) {
       if (parent_name == name) {
-        throw TopologyException(
-            fmt::format("{} '{}' names itself as its parent, which would make a cycle", kind, name));
+        throw TopologyException(fmt::format(
+            "{} '{}' names itself as its parent, which would make a cycle", kind, name));
       }
       if (!seen.insert(parent_name).second) {
-        throw TopologyException(fmt::format("{} '{}' names parent '{}' twice", kind, name, parent_name));
+        throw TopologyException(
+            fmt::format("{} '{}' names parent '{}' twice", kind, name, parent_name));
       }
       const NodeFactory* parent = find(parent_name);
       if (parent == nullptr) {
@@ -116,15 +124,15 @@ void TopologyImpl::add_node(NodeFactory node) {
             parent_name, kind, name));
       }
       if (parent->kind == NodeKind::sink) {
-        throw TopologyException(fmt::format(
-            "sink '{}' cannot be the parent of {} '{}': sinks have no children", parent_name, kind,
-            name));
+        throw TopologyException(
+            fmt::format("sink '{}' cannot be the parent of {} '{}': sinks have no children",
+                        parent_name, kind, name));
       }
       if (parent->key_out != node.key_in || parent->value_out != node.value_in) {
-        throw TopologyException(fmt::format(
-            "{} '{}' takes {} but its parent '{}' forwards {}", kind, name,
-            record_types(node.key_in, node.value_in), parent_name,
-            record_types(parent->key_out, parent->value_out)));
+        throw TopologyException(fmt::format("{} '{}' takes {} but its parent '{}' forwards {}",
+                                            kind, name, record_types(node.key_in, node.value_in),
+                                            parent_name,
+                                            record_types(parent->key_out, parent->value_out)));
       }
     }
   }
@@ -153,7 +161,8 @@ void TopologyImpl::validate() const {
   const bool has_source = std::any_of(nodes_.begin(), nodes_.end(), [](const NodeFactory& n) {
     return n.kind == NodeKind::source;
   });
-  if (!has_source) throw TopologyException("the topology has no source: it must read at least one topic");
+  if (!has_source)
+    throw TopologyException("the topology has no source: it must read at least one topic");
   // Parents are added before children, so a cycle cannot form; check anyway, since the graph is
   // also assembled by the YAML compiler and a cycle there must never reach a task.
   enum class Mark { none, visiting, done };
@@ -242,7 +251,7 @@ TopologyDescription TopologyImpl::describe() const {
       node.stores = factory->stores;
       node.topics = factory->kind == NodeKind::source ? factory->source_topics
                     : factory->sink_topic.empty()     ? std::vector<std::string>{}
-                                                      : std::vector<std::string>{factory->sink_topic};
+                                                  : std::vector<std::string>{factory->sink_topic};
       node.predecessors = factory->parents;
       node.successors = successors[factory->name];
       std::sort(node.predecessors.begin(), node.predecessors.end(), by_size_then_name);
@@ -276,9 +285,10 @@ std::string TopologyDescription::to_string() const {
                              arrow_list(node.predecessors));
           break;
         case detail::NodeKind::sink:
-          out += node.topics.empty()
-                     ? fmt::format("    Sink: {} (extractor class: TopicNameExtractor)\n", node.name)
-                     : fmt::format("    Sink: {} (topic: {})\n", node.name, node.topics.front());
+          out +=
+              node.topics.empty()
+                  ? fmt::format("    Sink: {} (extractor class: TopicNameExtractor)\n", node.name)
+                  : fmt::format("    Sink: {} (topic: {})\n", node.name, node.topics.front());
           out += fmt::format("      <-- {}\n", arrow_list(node.predecessors));
           break;
       }

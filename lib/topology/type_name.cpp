@@ -1,8 +1,8 @@
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <cxxabi.h>
 
 #include <rivulet/detail/type_name.h>
 

@@ -25,7 +25,8 @@ struct BuilderState {
     return given.empty() ? new_name(prefix) : given;
   }
   Topology& open_topology() {
-    if (built) throw TopologyException("the StreamsBuilder was already built; streams of it cannot change");
+    if (built)
+      throw TopologyException("the StreamsBuilder was already built; streams of it cannot change");
     return topology;
   }
 };

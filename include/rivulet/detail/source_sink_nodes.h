@@ -44,8 +44,7 @@ class SourceNodeBase : public ProcessorNode {
   virtual std::unique_ptr<SourceSlot> make_slot() const = 0;
   // Deserializes `raw` into `slot` and returns its event time, or nullopt when the record was
   // skipped by an error handler (already counted).
-  virtual std::optional<std::int64_t> deserialize(const RawRecord& raw,
-                                                  std::int64_t partition_time,
+  virtual std::optional<std::int64_t> deserialize(const RawRecord& raw, std::int64_t partition_time,
                                                   SourceSlot& slot) = 0;
   // Sends the record held by `slot` to the children and empties the slot.
   virtual void process_slot(SourceSlot& slot) = 0;

@@ -29,9 +29,8 @@ decltype(auto) call_value_mapper(F& f, const K& key, const V& value) {
   }
 }
 template <class F, class K, class V>
-using ValueMapperResult =
-    std::decay_t<decltype(call_value_mapper(std::declval<F&>(), std::declval<const K&>(),
-                                            std::declval<const V&>()))>;
+using ValueMapperResult = std::decay_t<decltype(call_value_mapper(
+    std::declval<F&>(), std::declval<const K&>(), std::declval<const V&>()))>;
 
 template <class T>
 decltype(auto) pair_key(T&& kv) {
@@ -69,7 +68,8 @@ class PassThroughProcessor final : public ContextHolder<K, V, K, V> {
 template <class K, class V, class Predicate>
 class FilterProcessor final : public ContextHolder<K, V, K, V> {
  public:
-  FilterProcessor(Predicate predicate, bool keep_when) : predicate_(std::move(predicate)), keep_(keep_when) {}
+  FilterProcessor(Predicate predicate, bool keep_when)
+      : predicate_(std::move(predicate)), keep_(keep_when) {}
   void process(Record<K, V> record) override {
     if (static_cast<bool>(predicate_(record.key(), record.value())) == keep_) {
       this->context_->forward(std::move(record));
@@ -186,7 +186,8 @@ struct BranchTable {
 template <class K, class V>
 class BranchProcessor final : public ContextHolder<K, V, K, V> {
  public:
-  explicit BranchProcessor(std::shared_ptr<const BranchTable<K, V>> table) : table_(std::move(table)) {}
+  explicit BranchProcessor(std::shared_ptr<const BranchTable<K, V>> table)
+      : table_(std::move(table)) {}
   void process(Record<K, V> record) override {
     const auto& table = *table_;
     for (std::size_t i = 0; i < table.predicates.size(); ++i) {
@@ -195,7 +196,8 @@ class BranchProcessor final : public ContextHolder<K, V, K, V> {
         return;
       }
     }
-    if (!table.default_child.empty()) this->context_->forward(std::move(record), table.default_child);
+    if (!table.default_child.empty())
+      this->context_->forward(std::move(record), table.default_child);
   }
 
  private:

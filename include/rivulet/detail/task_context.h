@@ -41,7 +41,12 @@ class RecordCollector {
 
 // How a source turns a record's Kafka timestamp into its event time when the user gave no
 // extractor (`default.timestamp.extractor`).
-enum class TimestampPolicy { fail_on_invalid, log_and_skip_on_invalid, use_previous_on_invalid, wall_clock };
+enum class TimestampPolicy {
+  fail_on_invalid,
+  log_and_skip_on_invalid,
+  use_previous_on_invalid,
+  wall_clock
+};
 
 // What a node may ask of the task it runs in. Implemented by runtime::StreamTask.
 class TaskContext {

@@ -93,10 +93,9 @@ class TopologyTestDriver {
                                           std::int64_t start_timestamp_ms = 0,
                                           std::chrono::milliseconds auto_advance = {}) {
     require_input_topic(topic);
-    return TestInputTopic<K, V>(*this, std::move(topic),
-                                key_serde ? *key_serde : default_serde<K>(),
-                                value_serde ? *value_serde : default_serde<V>(),
-                                start_timestamp_ms, auto_advance);
+    return TestInputTopic<K, V>(
+        *this, std::move(topic), key_serde ? *key_serde : default_serde<K>(),
+        value_serde ? *value_serde : default_serde<V>(), start_timestamp_ms, auto_advance);
   }
 
   // An output topic reading through `key_serde`/`value_serde` (default: by type).
@@ -122,8 +121,8 @@ class TopologyTestDriver {
   std::string internal_topic_name(const std::string& name) const;
 
   // Low-level access that the test topics use: pipe serialized bytes, read what was produced.
-  void pipe_raw(const std::string& topic, std::optional<ByteView> key, std::optional<ByteView> value,
-                std::int64_t timestamp, const Headers& headers);
+  void pipe_raw(const std::string& topic, std::optional<ByteView> key,
+                std::optional<ByteView> value, std::int64_t timestamp, const Headers& headers);
   std::optional<ProducedRecord> read_raw(const std::string& topic);
   std::size_t queue_size(const std::string& topic) const;
 
@@ -218,9 +217,9 @@ class TestOutputTopic {
   // Key and value of the oldest unread record; a null maps through the serde's null value.
   KeyValue<K, V> read_key_value() {
     TestRecord<K, V> record = read_record();
-    return KeyValue<K, V>{record.key ? std::move(*record.key) : key_serde_.null_value(topic_),
-                          record.value ? std::move(*record.value)
-                                       : value_serde_.null_value(topic_)};
+    return KeyValue<K, V>{
+        record.key ? std::move(*record.key) : key_serde_.null_value(topic_),
+        record.value ? std::move(*record.value) : value_serde_.null_value(topic_)};
   }
   V read_value() { return std::move(read_key_value().value); }
 
