@@ -86,11 +86,7 @@ TEST(LibrdkafkaPropertiesTest, CheckReportsLibrdkafkasVerdict) {
 
 // docs/configuration.md carries the table between markers; it must match the code's table.
 TEST(ConfigDocsTest, DocsTableMirrorsTheDefinitions) {
-  const char* source_dir = std::getenv("TEST_SOURCE_DIR");
-  const std::filesystem::path root =
-      source_dir != nullptr
-          ? std::filesystem::path(source_dir)
-          : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path root = RIVULET_TEST_SOURCE_DIR;
   std::ifstream file(root / "docs" / "configuration.md");
   ASSERT_TRUE(file) << "cannot open " << (root / "docs" / "configuration.md");
   std::stringstream text;
