@@ -54,13 +54,12 @@ class ProcessorContext {
   }
   // Sends `record` to the one child named `child_name`.
   // REQUIRES: `child_name` is a child of this processor (else throws StreamsException).
-  void forward(Record<KForward, VForward> record, std::string_view child_name) {
-    detail::ProcessorNode* child = node_->find_child(child_name);
-    if (child == nullptr) {
-      throw StreamsException("processor '" + node_->name() + "' has no child named '" +
-                             std::string(child_name) + "'");
-    }
-    child->process(&record);
+  void forward(Record<KForward, VForward>&& record, std::string_view child_name) {
+    child(child_name).process(&record);
+  }
+  void forward(const Record<KForward, VForward>& record, std::string_view child_name) {
+    Record<KForward, VForward> copy = record;
+    child(child_name).process(&copy);
   }
 
   // Calls `punctuator` every `interval` (see punctuation.h for when exactly). The punctuator may
@@ -84,6 +83,15 @@ class ProcessorContext {
   const std::string& processor_name() const { return node_->name(); }
 
  private:
+  detail::ProcessorNode& child(std::string_view child_name) const {
+    detail::ProcessorNode* child = node_->find_child(child_name);
+    if (child == nullptr) {
+      throw StreamsException("processor '" + node_->name() + "' has no child named '" +
+                             std::string(child_name) + "'");
+    }
+    return *child;
+  }
+
   detail::ProcessorNode* node_;
   detail::TaskContext* task_;
 };
@@ -110,12 +118,27 @@ using ProcessorSupplier = std::function<std::unique_ptr<Processor<KIn, VIn, KOut
 
 namespace detail {
 
+// Implemented by the DSL's own processors: processes a record owned by the caller, which the
+// processor may modify or move from. Saves the move into `process`'s by-value parameter, so that
+// filter, peek and split forward the very record they received, and map_values to the same type
+// assigns the value in place.
+template <class KIn, class VIn>
+class InPlaceProcessing {
+ public:
+  virtual void process_in_place(Record<KIn, VIn>& record) = 0;
+
+ protected:
+  ~InPlaceProcessing() = default;
+};
+
 // Runs a user processor as a graph node.
 template <class KIn, class VIn, class KOut, class VOut>
 class ProcessorNodeImpl final : public ProcessorNode {
  public:
   ProcessorNodeImpl(std::string name, std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor)
-      : ProcessorNode(std::move(name)), processor_(std::move(processor)) {}
+      : ProcessorNode(std::move(name)),
+        processor_(std::move(processor)),
+        in_place_(dynamic_cast<InPlaceProcessing<KIn, VIn>*>(processor_.get())) {}
 
   void init(TaskContext& task) override {
     ProcessorNode::init(task);
@@ -124,7 +147,12 @@ class ProcessorNodeImpl final : public ProcessorNode {
   }
   void process(void* record) override {
     try {
-      processor_->process(std::move(*static_cast<Record<KIn, VIn>*>(record)));
+      auto& typed = *static_cast<Record<KIn, VIn>*>(record);
+      if (in_place_ != nullptr) {
+        in_place_->process_in_place(typed);
+      } else {
+        processor_->process(std::move(typed));
+      }
     } catch (const ProcessingFailedException&) {
       throw;
     } catch (const std::exception& error) {
@@ -135,6 +163,7 @@ class ProcessorNodeImpl final : public ProcessorNode {
 
  private:
   std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor_;
+  InPlaceProcessing<KIn, VIn>* in_place_;  // processor_ itself, when it supports it
   std::optional<ProcessorContext<KOut, VOut>> context_;
 };
 

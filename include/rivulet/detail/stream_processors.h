@@ -49,28 +49,32 @@ decltype(auto) pair_value(T&& kv) {
   }
 }
 
-// Base for processors that keep a pointer to their context.
+// Base of the DSL's processors: keeps the context, and processes records in place (see
+// InPlaceProcessing), so an operator moves a record only when it changes its type.
 template <class KIn, class VIn, class KOut, class VOut>
-class ContextHolder : public Processor<KIn, VIn, KOut, VOut> {
+class DslProcessor : public Processor<KIn, VIn, KOut, VOut>, public InPlaceProcessing<KIn, VIn> {
  public:
   void init(ProcessorContext<KOut, VOut>& context) override { context_ = &context; }
+  void process(Record<KIn, VIn> record) final { this->process_in_place(record); }
 
  protected:
   ProcessorContext<KOut, VOut>* context_ = nullptr;
 };
 
 template <class K, class V>
-class PassThroughProcessor final : public ContextHolder<K, V, K, V> {
+class PassThroughProcessor final : public DslProcessor<K, V, K, V> {
  public:
-  void process(Record<K, V> record) override { this->context_->forward(std::move(record)); }
+  void process_in_place(Record<K, V>& record) override {
+    this->context_->forward(std::move(record));
+  }
 };
 
 template <class K, class V, class Predicate>
-class FilterProcessor final : public ContextHolder<K, V, K, V> {
+class FilterProcessor final : public DslProcessor<K, V, K, V> {
  public:
   FilterProcessor(Predicate predicate, bool keep_when)
       : predicate_(std::move(predicate)), keep_(keep_when) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     if (static_cast<bool>(predicate_(record.key(), record.value())) == keep_) {
       this->context_->forward(std::move(record));
     }
@@ -82,10 +86,10 @@ class FilterProcessor final : public ContextHolder<K, V, K, V> {
 };
 
 template <class K, class V, class K2, class V2, class Mapper>
-class MapProcessor final : public ContextHolder<K, V, K2, V2> {
+class MapProcessor final : public DslProcessor<K, V, K2, V2> {
  public:
   explicit MapProcessor(Mapper mapper) : mapper_(std::move(mapper)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     auto kv = mapper_(record.key(), record.value());
     this->context_->forward(Record<K2, V2>(pair_key(std::move(kv)), pair_value(std::move(kv)),
                                            record.timestamp(), std::move(record.headers())));
@@ -96,12 +100,17 @@ class MapProcessor final : public ContextHolder<K, V, K2, V2> {
 };
 
 template <class K, class V, class V2, class Mapper>
-class MapValuesProcessor final : public ContextHolder<K, V, K, V2> {
+class MapValuesProcessor final : public DslProcessor<K, V, K, V2> {
  public:
   explicit MapValuesProcessor(Mapper mapper) : mapper_(std::move(mapper)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     V2 value = call_value_mapper(mapper_, record.key(), record.value());
-    this->context_->forward(std::move(record).with_value(std::move(value)));
+    if constexpr (std::is_same_v<V, V2>) {
+      record.value() = std::move(value);
+      this->context_->forward(std::move(record));
+    } else {
+      this->context_->forward(std::move(record).with_value(std::move(value)));
+    }
   }
 
  private:
@@ -109,12 +118,17 @@ class MapValuesProcessor final : public ContextHolder<K, V, K, V2> {
 };
 
 template <class K, class V, class K2, class Mapper>
-class SelectKeyProcessor final : public ContextHolder<K, V, K2, V> {
+class SelectKeyProcessor final : public DslProcessor<K, V, K2, V> {
  public:
   explicit SelectKeyProcessor(Mapper mapper) : mapper_(std::move(mapper)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     K2 key = mapper_(record.key(), record.value());
-    this->context_->forward(std::move(record).with_key(std::move(key)));
+    if constexpr (std::is_same_v<K, K2>) {
+      record.key() = std::move(key);
+      this->context_->forward(std::move(record));
+    } else {
+      this->context_->forward(std::move(record).with_key(std::move(key)));
+    }
   }
 
  private:
@@ -122,10 +136,10 @@ class SelectKeyProcessor final : public ContextHolder<K, V, K2, V> {
 };
 
 template <class K, class V, class K2, class V2, class Mapper>
-class FlatMapProcessor final : public ContextHolder<K, V, K2, V2> {
+class FlatMapProcessor final : public DslProcessor<K, V, K2, V2> {
  public:
   explicit FlatMapProcessor(Mapper mapper) : mapper_(std::move(mapper)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     for (auto&& kv : mapper_(record.key(), record.value())) {
       this->context_->forward(Record<K2, V2>(pair_key(std::move(kv)), pair_value(std::move(kv)),
                                              record.timestamp(), record.headers()));
@@ -137,10 +151,10 @@ class FlatMapProcessor final : public ContextHolder<K, V, K2, V2> {
 };
 
 template <class K, class V, class V2, class Mapper>
-class FlatMapValuesProcessor final : public ContextHolder<K, V, K, V2> {
+class FlatMapValuesProcessor final : public DslProcessor<K, V, K, V2> {
  public:
   explicit FlatMapValuesProcessor(Mapper mapper) : mapper_(std::move(mapper)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     for (auto&& value : call_value_mapper(mapper_, record.key(), record.value())) {
       this->context_->forward(
           Record<K, V2>(record.key(), V2(std::move(value)), record.timestamp(), record.headers()));
@@ -152,10 +166,10 @@ class FlatMapValuesProcessor final : public ContextHolder<K, V, K, V2> {
 };
 
 template <class K, class V, class Action>
-class PeekProcessor final : public ContextHolder<K, V, K, V> {
+class PeekProcessor final : public DslProcessor<K, V, K, V> {
  public:
   explicit PeekProcessor(Action action) : action_(std::move(action)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     action_(record.key(), record.value());
     this->context_->forward(std::move(record));
   }
@@ -165,10 +179,10 @@ class PeekProcessor final : public ContextHolder<K, V, K, V> {
 };
 
 template <class K, class V, class Action>
-class ForeachProcessor final : public Processor<K, V> {
+class ForeachProcessor final : public DslProcessor<K, V, Void, Void> {
  public:
   explicit ForeachProcessor(Action action) : action_(std::move(action)) {}
-  void process(Record<K, V> record) override { action_(record.key(), record.value()); }
+  void process_in_place(Record<K, V>& record) override { action_(record.key(), record.value()); }
 
  private:
   Action action_;
@@ -184,11 +198,11 @@ struct BranchTable {
 };
 
 template <class K, class V>
-class BranchProcessor final : public ContextHolder<K, V, K, V> {
+class BranchProcessor final : public DslProcessor<K, V, K, V> {
  public:
   explicit BranchProcessor(std::shared_ptr<const BranchTable<K, V>> table)
       : table_(std::move(table)) {}
-  void process(Record<K, V> record) override {
+  void process_in_place(Record<K, V>& record) override {
     const auto& table = *table_;
     for (std::size_t i = 0; i < table.predicates.size(); ++i) {
       if (table.predicates[i](record.key(), record.value())) {
