@@ -9,25 +9,22 @@
 #include <rivulet/streams_config.h>
 
 #include "config/config_internal.h"
+#include "rivulet_test_helpers.h"
 
 namespace rivulet {
 namespace {
 
-using testing::Contains;
-using testing::HasSubstr;
-using testing::Key;
-using testing::Not;
-using testing::Pair;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Key;
+using ::testing::Not;
+using ::testing::Pair;
 
+// The message of the ConfigException that `action` throws; fails the test if it throws another
+// exception or none.
 template <class Action>
 std::string config_error(Action&& action) {
-  try {
-    action();
-  } catch (const ConfigException& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a ConfigException";
-  return {};
+  return rivulet::test::message_of<ConfigException>(std::forward<Action>(action));
 }
 
 StreamsConfig base_config() {

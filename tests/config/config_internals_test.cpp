@@ -16,7 +16,7 @@
 namespace rivulet::config_detail {
 namespace {
 
-using testing::ElementsAre;
+using ::testing::ElementsAre;
 
 TEST(ConfigTextTest, EnvNamesMapLikeConfluentImages) {
   EXPECT_EQ(env_name_to_key("NUM_STREAM_THREADS"), "num.stream.threads");
@@ -78,10 +78,10 @@ TEST(LibrdkafkaPropertiesTest, CheckReportsLibrdkafkasVerdict) {
   EXPECT_EQ(check_librdkafka_property("fetch.min.bytes", "1").result, LibrdkafkaCheck::Result::ok);
   const auto unknown = check_librdkafka_property("no.such.thing", "1");
   EXPECT_EQ(unknown.result, LibrdkafkaCheck::Result::unknown);
-  EXPECT_THAT(unknown.error, testing::HasSubstr("No such configuration property"));
+  EXPECT_THAT(unknown.error, ::testing::HasSubstr("No such configuration property"));
   const auto invalid = check_librdkafka_property("enable.idempotence", "yes");
   EXPECT_EQ(invalid.result, LibrdkafkaCheck::Result::invalid);
-  EXPECT_THAT(invalid.error, testing::HasSubstr("Expected bool value"));
+  EXPECT_THAT(invalid.error, ::testing::HasSubstr("Expected bool value"));
 }
 
 // docs/configuration.md carries the table between markers; it must match the code's table.

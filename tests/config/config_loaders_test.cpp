@@ -14,31 +14,29 @@
 #include <rivulet/errors.h>
 #include <rivulet/streams_config.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::Contains;
-using testing::HasSubstr;
-using testing::Pair;
-using testing::StartsWith;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::StartsWith;
 
+// The message of the ConfigException that `action` throws; fails the test if it throws another
+// exception or none.
 template <class Action>
 std::string config_error(Action&& action) {
-  try {
-    action();
-  } catch (const ConfigException& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a ConfigException";
-  return {};
+  return rivulet::test::message_of<ConfigException>(std::forward<Action>(action));
 }
 
 // A YAML file in a fresh temporary directory, removed with the fixture.
-class YamlFileTest : public testing::Test {
+class YamlFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     directory_ = std::filesystem::temp_directory_path() /
                  ("rivulet_config_test_" + std::to_string(::getpid()) + "_" + info->name());
     std::filesystem::create_directories(directory_);
@@ -64,7 +62,7 @@ TEST_F(YamlFileTest, LoadsKeysFromAFile) {
   StreamsConfig config;
   config.load_yaml_file(path);
   EXPECT_EQ(config.application_id(), "orders");
-  EXPECT_THAT(config.bootstrap_servers(), testing::ElementsAre("broker:9092"));
+  EXPECT_THAT(config.bootstrap_servers(), ::testing::ElementsAre("broker:9092"));
   EXPECT_EQ(config.num_stream_threads(), 4);
   EXPECT_EQ(config.processing_guarantee(), ProcessingGuarantee::exactly_once_v2);
   EXPECT_EQ(config.commit_interval(), milliseconds(100));
@@ -103,7 +101,7 @@ TEST_F(YamlFileTest, SequenceForAListKeyIsJoinedWithCommas) {
   StreamsConfig config;
   config.load_yaml_file(path);
   EXPECT_EQ(config.get_string("bootstrap.servers"), "b1:9092,b2:9092");
-  EXPECT_THAT(config.bootstrap_servers(), testing::ElementsAre("b1:9092", "b2:9092"));
+  EXPECT_THAT(config.bootstrap_servers(), ::testing::ElementsAre("b1:9092", "b2:9092"));
   EXPECT_EQ(config.get_string("debug"), "broker,topic");  // librdkafka CSV property
 }
 
@@ -145,7 +143,7 @@ TEST_F(YamlFileTest, SyntaxErrorReportsLineAndColumn) {
                           "num.stream.threads: 2\n");
   const auto message = config_error([&] { StreamsConfig().load_yaml_file(path); });
   EXPECT_THAT(message,
-              testing::MatchesRegex(".*syntax\\.yaml:[0-9]+:[0-9]+: YAML syntax error: .+"));
+              ::testing::MatchesRegex(".*syntax\\.yaml:[0-9]+:[0-9]+: YAML syntax error: .+"));
 }
 
 TEST_F(YamlFileTest, MissingFileFailsNamingIt) {

@@ -14,24 +14,20 @@
 #include <rivulet/streams_config.h>
 
 #include "config/config_internal.h"
+#include "rivulet_test_helpers.h"
 
 namespace rivulet {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::HasSubstr;
-using testing::Not;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
-// The message of the ConfigException that `action` throws; fails the test if it throws nothing.
+// The message of the ConfigException that `action` throws; fails the test if it throws another
+// exception or none.
 template <class Action>
 std::string config_error(Action&& action) {
-  try {
-    action();
-  } catch (const ConfigException& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a ConfigException";
-  return {};
+  return rivulet::test::message_of<ConfigException>(std::forward<Action>(action));
 }
 
 TEST(StreamsConfigTest, DefaultsMatchKafkaStreams) {
@@ -111,7 +107,7 @@ TEST(StreamsConfigTest, DefinitionsListTheRequiredKeysWithTypesAndDefaults) {
   EXPECT_EQ(find("processing.guarantee")->type, ConfigType::enumeration);
   EXPECT_THAT(std::vector<std::string_view>(find("processing.guarantee")->allowed_values.begin(),
                                             find("processing.guarantee")->allowed_values.end()),
-              testing::ElementsAre("at_least_once", "exactly_once_v2"));
+              ::testing::ElementsAre("at_least_once", "exactly_once_v2"));
   EXPECT_EQ(find("default.key.serde"), nullptr);
 }
 
@@ -190,7 +186,7 @@ TEST(StreamsConfigTest, InitializerListConstructorSetsEachPairInOrder) {
                              {"num.stream.threads", "2"},
                              {"num.stream.threads", "3"}};
   EXPECT_EQ(config.application_id(), "app");
-  EXPECT_THAT(config.bootstrap_servers(), testing::ElementsAre("broker:9092"));
+  EXPECT_THAT(config.bootstrap_servers(), ::testing::ElementsAre("broker:9092"));
   EXPECT_EQ(config.num_stream_threads(), 3);
 }
 
@@ -444,7 +440,7 @@ TEST(StreamsConfigTest, BootstrapServersAreTrimmedAndSplit) {
   StreamsConfig config;
   config.set("bootstrap.servers", " a:9092 , b:9093,c ");
   EXPECT_EQ(config.get_string("bootstrap.servers"), "a:9092,b:9093,c");
-  EXPECT_THAT(config.bootstrap_servers(), testing::ElementsAre("a:9092", "b:9093", "c"));
+  EXPECT_THAT(config.bootstrap_servers(), ::testing::ElementsAre("a:9092", "b:9093", "c"));
 }
 
 TEST(StreamsConfigTest, BootstrapServersRejectEmptyListsAndEntries) {

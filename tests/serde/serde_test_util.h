@@ -12,6 +12,8 @@
 #include <rivulet/errors.h>
 #include <rivulet/record.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet::testing {
 
 // "00 00 00 2A": upper-case hex bytes separated by single spaces.
@@ -38,13 +40,7 @@ inline Bytes from_hex(std::string_view text) {
 // Runs `action`, which must throw SerializationException, and returns the exception's message.
 template <class F>
 std::string serialization_error(F&& action) {
-  try {
-    action();
-  } catch (const SerializationException& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a SerializationException";
-  return {};
+  return rivulet::test::message_of<SerializationException>(std::forward<F>(action));
 }
 
 }  // namespace rivulet::testing
