@@ -143,7 +143,12 @@ inline void PrintTo(const Headers& headers, std::ostream* os) {
   for (const Header& header : headers) {
     if (!first) *os << ", ";
     first = false;
-    *os << header.key << "=" << (header.value ? "\"" + to_string(*header.value) + "\"" : "null");
+    *os << header.key << "=";
+    if (header.value) {
+      *os << '"' << to_string(*header.value) << '"';
+    } else {
+      *os << "null";
+    }
   }
   *os << "]";
 }
