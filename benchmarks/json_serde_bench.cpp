@@ -438,6 +438,46 @@ BENCHMARK(RapidJson_DeserializeReader);
 
 #if RIVULET_BENCH_HAVE_SIMDJSON
 
+// Maps one member of a telemetry object; the same code serves simdjson's On Demand values and DOM
+// elements, whose accessors have the same shape. Returns false on a type error.
+template <class Value>
+bool read_telemetry_field(std::string_view key, Value value, Telemetry& t, unsigned& seen) {
+  std::string_view text;
+  if (key == "vehicle_id") {
+    if (value.get_string().get(text)) return false;
+    t.vehicle_id.assign(text);
+    seen |= 1U;
+  } else if (key == "timestamp") {
+    if (value.get_int64().get(t.timestamp)) return false;
+    seen |= 2U;
+  } else if (key == "speed") {
+    if (value.get_double().get(t.speed)) return false;
+    seen |= 4U;
+  } else if (key == "engine_temp") {
+    if (value.get_double().get(t.engine_temp)) return false;
+    seen |= 8U;
+  } else if (key == "lat") {
+    if (value.get_double().get(t.lat)) return false;
+    seen |= 16U;
+  } else if (key == "lon") {
+    if (value.get_double().get(t.lon)) return false;
+    seen |= 32U;
+  } else if (key == "rpm") {
+    std::int64_t rpm = 0;
+    if (value.get_int64().get(rpm) || rpm < std::numeric_limits<std::int32_t>::min() ||
+        rpm > std::numeric_limits<std::int32_t>::max()) {
+      return false;
+    }
+    t.rpm = static_cast<std::int32_t>(rpm);
+    seen |= 64U;
+  } else if (key == "status") {
+    if (value.get_string().get(text)) return false;
+    t.status.assign(text);
+    seen |= 128U;
+  }
+  return true;
+}
+
 bool simdjson_deserialize(rivulet::ByteView data, Telemetry& t) {
   // A parser and a padded buffer per thread: a serde is shared by stream threads and const.
   thread_local simdjson::ondemand::parser parser;
@@ -457,39 +497,7 @@ bool simdjson_deserialize(rivulet::ByteView data, Telemetry& t) {
     std::string_view key;
     if (std::move(member).get(field) || field.unescaped_key().get(key)) return false;
     simdjson::ondemand::value value = field.value();
-    std::string_view text;
-    if (key == "vehicle_id") {
-      if (value.get_string().get(text)) return false;
-      t.vehicle_id.assign(text);
-      seen |= 1U;
-    } else if (key == "timestamp") {
-      if (value.get_int64().get(t.timestamp)) return false;
-      seen |= 2U;
-    } else if (key == "speed") {
-      if (value.get_double().get(t.speed)) return false;
-      seen |= 4U;
-    } else if (key == "engine_temp") {
-      if (value.get_double().get(t.engine_temp)) return false;
-      seen |= 8U;
-    } else if (key == "lat") {
-      if (value.get_double().get(t.lat)) return false;
-      seen |= 16U;
-    } else if (key == "lon") {
-      if (value.get_double().get(t.lon)) return false;
-      seen |= 32U;
-    } else if (key == "rpm") {
-      std::int64_t rpm = 0;
-      if (value.get_int64().get(rpm) || rpm < std::numeric_limits<std::int32_t>::min() ||
-          rpm > std::numeric_limits<std::int32_t>::max()) {
-        return false;
-      }
-      t.rpm = static_cast<std::int32_t>(rpm);
-      seen |= 64U;
-    } else if (key == "status") {
-      if (value.get_string().get(text)) return false;
-      t.status.assign(text);
-      seen |= 128U;
-    }
+    if (!read_telemetry_field(key, std::move(value), t, seen)) return false;
   }
   // Past the object there must be nothing left: the iterator is out of bounds.
   const char* location = nullptr;
@@ -530,39 +538,7 @@ bool simdjson_dom_deserialize(rivulet::ByteView data, Telemetry& t) {
   for (const simdjson::dom::key_value_pair member : object) {
     const std::string_view key = member.key;
     const simdjson::dom::element value = member.value;
-    std::string_view text;
-    if (key == "vehicle_id") {
-      if (value.get_string().get(text)) return false;
-      t.vehicle_id.assign(text);
-      seen |= 1U;
-    } else if (key == "timestamp") {
-      if (value.get_int64().get(t.timestamp)) return false;
-      seen |= 2U;
-    } else if (key == "speed") {
-      if (value.get_double().get(t.speed)) return false;
-      seen |= 4U;
-    } else if (key == "engine_temp") {
-      if (value.get_double().get(t.engine_temp)) return false;
-      seen |= 8U;
-    } else if (key == "lat") {
-      if (value.get_double().get(t.lat)) return false;
-      seen |= 16U;
-    } else if (key == "lon") {
-      if (value.get_double().get(t.lon)) return false;
-      seen |= 32U;
-    } else if (key == "rpm") {
-      std::int64_t rpm = 0;
-      if (value.get_int64().get(rpm) || rpm < std::numeric_limits<std::int32_t>::min() ||
-          rpm > std::numeric_limits<std::int32_t>::max()) {
-        return false;
-      }
-      t.rpm = static_cast<std::int32_t>(rpm);
-      seen |= 64U;
-    } else if (key == "status") {
-      if (value.get_string().get(text)) return false;
-      t.status.assign(text);
-      seen |= 128U;
-    }
+    if (!read_telemetry_field(key, std::move(value), t, seen)) return false;
   }
   return seen == 255U;
 }
