@@ -3,6 +3,7 @@
 
 #include <rivulet/consumed.h>
 #include <rivulet/errors.h>
+#include <rivulet/kafka_streams.h>
 #include <rivulet/key_value.h>
 #include <rivulet/kstream.h>
 #include <rivulet/named.h>

@@ -180,6 +180,7 @@ class StreamsConfig {
   int buffered_records_per_partition() const;
   std::chrono::milliseconds max_task_idle() const;  // -1 ms: never wait for empty partitions
   std::chrono::milliseconds task_timeout() const;
+  std::chrono::milliseconds default_api_timeout() const;
   std::filesystem::path state_dir() const;
   std::chrono::milliseconds state_cleanup_delay() const;
   std::int64_t statestore_cache_max_bytes() const;

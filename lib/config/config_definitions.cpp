@@ -128,8 +128,8 @@ constexpr std::array kDefinitions{
         .default_value = "0",
         .min_value = -1,
         .doc = "How long a task waits for data on an empty input partition before processing "
-               "its other inputs out of timestamp order; 0 waits only for data already on the "
-               "broker, -1 never waits.",
+               "its other inputs out of timestamp order; 0 and -1 never wait (Rivulet does not "
+               "yet check the empty partition's lag on the broker, as Kafka Streams does for 0).",
     },
     ConfigDefinition{
         .name = "task.timeout.ms",
@@ -138,6 +138,14 @@ constexpr std::array kDefinitions{
         .min_value = 0,
         .doc = "How long a task may keep failing with timeouts (e.g. an unavailable broker) "
                "before the error is fatal; 0 fails at the first one.",
+    },
+    ConfigDefinition{
+        .name = "default.api.timeout.ms",
+        .type = ConfigType::milliseconds,
+        .default_value = "60000",
+        .min_value = 1,
+        .doc = "How long start-up checks, topic creation, commits and flushes may wait for the "
+               "cluster before they fail with an error naming the cluster.",
     },
     ConfigDefinition{
         .name = "state.dir",

@@ -550,6 +550,10 @@ std::chrono::milliseconds StreamsConfig::task_timeout() const {
   return std::chrono::milliseconds(get_long("task.timeout.ms"));
 }
 
+std::chrono::milliseconds StreamsConfig::default_api_timeout() const {
+  return std::chrono::milliseconds(get_long("default.api.timeout.ms"));
+}
+
 std::filesystem::path StreamsConfig::state_dir() const {
   return get_string("state.dir");
 }
@@ -628,6 +632,9 @@ std::map<std::string, std::string> client_configs(
   }
   if (!client_id.empty()) out["client.id"] = client_id;
   if (consumer) out["auto.offset.reset"] = "earliest";
+  // Java's default partitioner (murmur2 of the key), so that records keyed alike land in the
+  // same partition whichever client wrote them: what co-partitioning with Java apps needs.
+  if (client == Client::producer) out["partitioner"] = "murmur2_random";
   if (config.exactly_once()) {
     if (consumer) out["isolation.level"] = "read_committed";
     if (client == Client::producer) out["enable.idempotence"] = "true";
@@ -664,6 +671,8 @@ std::map<std::string, std::string> client_configs(
   }
 
   if (consumer) out["enable.auto.commit"] = "false";
+  // Co-partitioning relies on the range assignor (librdkafka cannot plug in Kafka Streams').
+  if (client == Client::main_consumer) out["partition.assignment.strategy"] = "range";
   if (client == Client::main_consumer && config.is_set_by_user("application.id")) {
     out["group.id"] = config.application_id();
   }

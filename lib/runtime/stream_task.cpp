@@ -58,28 +58,50 @@ void StreamTask::close() {
   graph_->close();
 }
 
-bool StreamTask::process(const detail::RawRecord& raw) {
-  auto input = std::find_if(inputs_.begin(), inputs_.end(),
-                            [&](const Input& in) { return in.topic == raw.topic; });
-  if (input == inputs_.end()) {
-    throw StreamsException(
-        fmt::format("task {} does not read topic '{}'", id_.to_string(), raw.topic));
+std::size_t StreamTask::input_index(std::string_view topic) const {
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (inputs_[i].topic == topic) return i;
   }
-  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
-  current_raw_ = &raw;
-  struct Reset {
-    StreamTask& task;
-    ~Reset() { task.current_raw_ = nullptr; }
-  } reset{*this};
+  throw StreamsException(fmt::format("task {} does not read topic '{}'", id_.to_string(), topic));
+}
 
-  std::optional<std::int64_t> timestamp =
-      input->source->deserialize(raw, input->partition_time, *input->slot);
-  if (!timestamp) return false;
-  input->partition_time = std::max(input->partition_time, *timestamp);
-  stream_time_ = std::max(stream_time_, *timestamp);
-  input->source->process_slot(*input->slot);
-  ++metrics_.records_processed;
+bool StreamTask::process(const detail::RawRecord& raw) {
+  const std::size_t input = input_index(raw.topic);
+  if (!prepare(input, raw)) return false;
+  process_prepared(input, raw);
   return true;
+}
+
+namespace {
+// Points the task at the record in hand (for handlers and record metadata) for one call.
+struct CurrentRecord {
+  const detail::RawRecord*& slot;
+  CurrentRecord(const detail::RawRecord*& current, const detail::RawRecord& raw) : slot(current) {
+    slot = &raw;
+  }
+  ~CurrentRecord() { slot = nullptr; }
+  CurrentRecord(const CurrentRecord&) = delete;
+  CurrentRecord& operator=(const CurrentRecord&) = delete;
+};
+}  // namespace
+
+std::optional<std::int64_t> StreamTask::prepare(std::size_t index, const detail::RawRecord& raw) {
+  Input& input = inputs_[index];
+  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
+  CurrentRecord current(current_raw_, raw);
+  std::optional<std::int64_t> timestamp =
+      input.source->deserialize(raw, input.partition_time, *input.slot);
+  if (timestamp) input.partition_time = std::max(input.partition_time, *timestamp);
+  return timestamp;
+}
+
+void StreamTask::process_prepared(std::size_t index, const detail::RawRecord& raw) {
+  Input& input = inputs_[index];
+  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
+  CurrentRecord current(current_raw_, raw);
+  stream_time_ = std::max(stream_time_, input.partition_time);
+  input.source->process_slot(*input.slot);
+  ++metrics_.records_processed;
 }
 
 Cancellable StreamTask::schedule(detail::ProcessorNode& node, std::chrono::milliseconds interval,

@@ -56,6 +56,17 @@ class StreamTask final : public detail::TaskContext {
   // Returns false when the record was skipped by a handler. Throws ProcessingFailedException
   // when a handler chose to fail.
   bool process(const detail::RawRecord& raw);
+
+  // Buffered processing, for the runtime: the head record of each input partition is
+  // deserialized ahead (`prepare`) so that the task can pick the one with the lowest event time,
+  // then processed (`process_prepared`). `raw` must be the same record, alive in between.
+  // The index of the input reading `topic`; throws StreamsException when the task does not.
+  std::size_t input_index(std::string_view topic) const;
+  // Deserializes `raw` into its input's slot and returns its event time, or nullopt when a handler
+  // skipped it (counted). Throws ProcessingFailedException when a handler chose to fail.
+  std::optional<std::int64_t> prepare(std::size_t input, const detail::RawRecord& raw);
+  // Processes the record prepared for `input` and updates stream time.
+  void process_prepared(std::size_t input, const detail::RawRecord& raw);
   // Fires the stream-time punctuators that are due. Returns how many fired.
   int maybe_punctuate_stream_time();
   // Fires the wall-clock punctuators that are due at the clock's current time.

@@ -1,0 +1,113 @@
+// KafkaStreams: a topology running against Kafka. One instance is one member of the consumer
+// group named by `application.id`; instances of the same application (in this process or
+// others) share the input partitions, and starting or stopping one rebalances the work.
+//
+// An instance runs `num.stream.threads` stream threads. Each owns one consumer, one producer and
+// the tasks (one per sub-topology and input partition) the group assigned to it, and processes
+// them with no lock on the hot path. Offsets are committed every `commit.interval.ms` and when
+// partitions are revoked, only after everything the committed records produced was delivered
+// (at-least-once).
+//
+// States, as in Kafka Streams:
+//   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
+//   any running state -> PENDING_ERROR -> ERROR   (a thread died and the handler said so)
+//
+// Thread-safety: every public member may be called from any thread. Listeners and handlers run on
+// the thread that causes the change (a stream thread, or the caller of start/close).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rivulet/streams_config.h>
+#include <rivulet/task_id.h>
+#include <rivulet/task_metrics.h>
+#include <rivulet/topology.h>
+
+namespace rivulet {
+
+namespace kafka {
+class ClientFactory;
+}
+
+class KafkaStreams {
+ public:
+  enum class State {
+    created,
+    rebalancing,
+    running,
+    pending_shutdown,
+    not_running,
+    pending_error,
+    error
+  };
+  using StateListener = std::function<void(State new_state, State old_state)>;
+
+  // What to do when a stream thread dies of an exception (Kafka Streams'
+  // StreamsUncaughtExceptionHandler responses).
+  enum class ExceptionResponse {
+    replace_thread,        // start a new thread in its place; its tasks are reassigned
+    shutdown_client,       // close this instance (state NOT_RUNNING... through ERROR)
+    shutdown_application,  // this instance goes to ERROR; other instances are not told (see docs)
+  };
+  using UncaughtExceptionHandler = std::function<ExceptionResponse(std::exception_ptr)>;
+
+  // What one stream thread is doing, for tests and the sample's live output.
+  struct ThreadMetadata {
+    std::string thread_name;
+    std::string state;
+    std::vector<TaskId> active_tasks;
+  };
+
+  // REQUIRES: `config` passes validate_for_runtime(); throws ConfigException otherwise. The
+  // topology is validated here (TopologyException). It must outlive the instance.
+  KafkaStreams(const Topology& topology, StreamsConfig config);
+  // The same, with the Kafka clients made by `clients` instead of librdkafka's.
+  KafkaStreams(const Topology& topology, StreamsConfig config,
+               std::shared_ptr<kafka::ClientFactory> clients);
+  ~KafkaStreams();  // close() with no time limit, if not closed yet
+  KafkaStreams(const KafkaStreams&) = delete;
+  KafkaStreams& operator=(const KafkaStreams&) = delete;
+
+  // Checks the cluster (source topics exist, co-partitioned topics have equal partition counts),
+  // creates the internal topics, and starts the stream threads. Throws StreamsException with a
+  // clear message, and leaves the instance in ERROR, when a check fails or the cluster cannot be
+  // reached within `default.api.timeout.ms`. REQUIRES: state CREATED.
+  void start();
+  // Stops the threads gracefully: each finishes the record in hand, commits, leaves the group.
+  // Returns true when every thread stopped within `timeout`. Idempotent.
+  bool close(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+  State state() const;
+  void set_state_listener(StateListener listener);                        // REQUIRES: state CREATED
+  void set_uncaught_exception_handler(UncaughtExceptionHandler handler);  // REQUIRES: CREATED
+
+  // Waits until the instance is RUNNING (true) or `timeout` passed / it stopped (false).
+  bool wait_for_running(std::chrono::milliseconds timeout) const;
+
+  std::vector<ThreadMetadata> metadata_for_local_threads() const;
+  // Counters summed over every task this instance has run, including closed ones.
+  TaskMetrics metrics() const;
+  // Records handed to the producer / consumed from Kafka, and offsets commits, since start.
+  std::uint64_t records_consumed() const;
+  std::uint64_t records_produced() const;
+  std::uint64_t commits() const;
+
+  const StreamsConfig& config() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+std::string_view to_string(KafkaStreams::State state);
+
+}  // namespace rivulet

@@ -1,0 +1,140 @@
+#include "runtime/internal_topics.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <rivulet/errors.h>
+
+#include "kafka/client.h"
+#include "runtime/stream_thread.h"
+#include "topology/topology_impl.h"
+
+namespace rivulet::runtime {
+
+namespace {
+
+std::string describe_counts(const std::vector<std::string>& topics,
+                            const std::map<std::string, std::int32_t>& counts) {
+  std::vector<std::string> parts;
+  for (const std::string& topic : topics) {
+    parts.push_back(fmt::format("'{}' ({} partitions)", topic, counts.at(topic)));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context) {
+  const detail::TopologyImpl& topology = *context.topology;
+  const std::string& app = context.application_id;
+  const auto timeout = context.config.default_api_timeout();
+  std::unique_ptr<kafka::Admin> admin = context.clients->admin(context.config.admin_configs());
+
+  std::vector<std::string> internal;  // Kafka names
+  for (const auto& [name, partitions] : topology.internal_topics()) {
+    internal.push_back(topology.resolve_topic(app, name));
+  }
+  std::vector<std::string> wanted = context.source_topics;
+  wanted.insert(wanted.end(), internal.begin(), internal.end());
+  std::map<std::string, std::int32_t> counts = admin->describe_topics(wanted, timeout);
+
+  std::vector<std::string> missing;
+  for (const std::string& topic : context.source_topics) {
+    const bool is_internal = std::find(internal.begin(), internal.end(), topic) != internal.end();
+    if (!is_internal && counts.count(topic) == 0) missing.push_back(topic);
+  }
+  if (!missing.empty()) {
+    throw StreamsException(fmt::format(
+        "missing source topic(s) {}: application '{}' reads them, but they do not exist on the "
+        "cluster. Create them first (Kafka Streams fails the same way, with "
+        "MissingSourceTopicException)",
+        fmt::join(missing, ", "), app));
+  }
+
+  // Partition counts of the repartition topics: as given, else that of the sub-topology writing
+  // them (the largest of its inputs), resolved in rounds since one may feed another.
+  const std::vector<detail::SubtopologyInfo> subtopologies = topology.subtopologies();
+  std::map<std::string, std::int32_t> needed;  // internal topic -> partitions
+  for (const auto& [name, partitions] : topology.internal_topics()) {
+    if (partitions > 0) needed[topology.resolve_topic(app, name)] = partitions;
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const detail::SubtopologyInfo& sub : subtopologies) {
+      std::int32_t inputs = 0;
+      bool known = true;
+      for (const std::string& topic : sub.source_topics) {
+        const std::string name = topology.resolve_topic(app, topic);
+        const bool is_internal = topology.is_internal_topic(topic);
+        auto found = is_internal ? needed.find(name) : counts.find(name);
+        if (found == (is_internal ? needed.end() : counts.end())) {
+          known = false;
+          break;
+        }
+        inputs = std::max(inputs, found->second);
+      }
+      if (!known) continue;
+      for (const std::string& topic : sub.sink_topics) {
+        if (!topology.is_internal_topic(topic)) continue;
+        const std::string name = topology.resolve_topic(app, topic);
+        if (needed.count(name) == 0) {
+          needed[name] = inputs;
+          changed = true;
+        }
+      }
+    }
+  }
+
+  std::vector<kafka::NewTopic> to_create;
+  for (const std::string& name : internal) {
+    auto found = needed.find(name);
+    if (found == needed.end()) {
+      throw StreamsException(fmt::format(
+          "cannot tell how many partitions internal topic '{}' needs: no sub-topology with "
+          "known inputs writes it; give the count in the topology",
+          name));
+    }
+    auto existing = counts.find(name);
+    if (existing != counts.end() && existing->second != found->second) {
+      throw StreamsException(fmt::format(
+          "internal topic '{}' exists with {} partitions, but the topology needs {}; delete it "
+          "or reset the application",
+          name, existing->second, found->second));
+    }
+    kafka::NewTopic topic;
+    topic.name = name;
+    topic.partitions = found->second;
+    topic.replication_factor = context.config.replication_factor();
+    topic.configs = {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}};
+    for (const auto& [key, value] : context.config.internal_topic_configs()) {
+      topic.configs[key] = value;
+    }
+    to_create.push_back(std::move(topic));
+    counts[name] = found->second;
+  }
+  if (!to_create.empty()) admin->create_topics(to_create, timeout);
+
+  // Co-partitioning: the topics one sub-topology reads go to the same task by partition number.
+  for (const detail::SubtopologyInfo& sub : subtopologies) {
+    std::vector<std::string> topics;
+    for (const std::string& topic : sub.source_topics) {
+      topics.push_back(topology.resolve_topic(app, topic));
+    }
+    std::set<std::int32_t> distinct;
+    for (const std::string& topic : topics) distinct.insert(counts.at(topic));
+    if (distinct.size() > 1) {
+      throw StreamsException(fmt::format(
+          "sub-topology {} reads {}, which must be co-partitioned: they need the same number of "
+          "partitions (repartition one of them, or recreate it with a matching count)",
+          sub.id, describe_counts(topics, counts)));
+    }
+  }
+  context.logger->info("start-up checks passed: {} source and {} internal topic(s)",
+                       context.source_topics.size(), internal.size());
+  return counts;
+}
+
+}  // namespace rivulet::runtime

@@ -1,0 +1,412 @@
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <rivulet/errors.h>
+#include <rivulet/kafka_streams.h>
+
+#include "common/logging.h"
+#include "kafka/rdkafka_client.h"
+#include "runtime/internal_topics.h"
+#include "runtime/stream_thread.h"
+#include "topology/topology_impl.h"
+
+namespace rivulet {
+
+std::string_view to_string(KafkaStreams::State state) {
+  switch (state) {
+    case KafkaStreams::State::created:
+      return "CREATED";
+    case KafkaStreams::State::rebalancing:
+      return "REBALANCING";
+    case KafkaStreams::State::running:
+      return "RUNNING";
+    case KafkaStreams::State::pending_shutdown:
+      return "PENDING_SHUTDOWN";
+    case KafkaStreams::State::not_running:
+      return "NOT_RUNNING";
+    case KafkaStreams::State::pending_error:
+      return "PENDING_ERROR";
+    case KafkaStreams::State::error:
+      return "ERROR";
+  }
+  return "UNKNOWN";
+}
+
+class KafkaStreams::Impl {
+ public:
+  using State = KafkaStreams::State;
+
+  Impl(const Topology& topology, StreamsConfig config,
+       std::shared_ptr<kafka::ClientFactory> clients) {
+    config.validate_for_runtime();
+    const detail::TopologyImpl& graph = detail::topology_impl(topology);
+    graph.validate();
+    context_.topology = &graph;
+    context_.application_id = config.application_id();
+    context_.client_id = config.client_id().empty() ? context_.application_id : config.client_id();
+    context_.task_settings = runtime::task_settings_from(config, context_.application_id);
+    context_.logger = common::make_logger("rivulet." + context_.client_id);
+    context_.clients = clients ? std::move(clients)
+                               : std::make_shared<kafka::RdKafkaClientFactory>(context_.logger);
+    for (const detail::SubtopologyInfo& sub : graph.subtopologies()) {
+      for (const std::string& topic : sub.source_topics) {
+        const std::string name = graph.resolve_topic(context_.application_id, topic);
+        context_.source_topics.push_back(name);
+        context_.subtopology_of_topic[name] = sub.id;
+      }
+    }
+    for (const std::string& warning : config.warnings()) context_.logger->warn("{}", warning);
+    context_.config = std::move(config);
+  }
+
+  ~Impl() { close(std::chrono::milliseconds::max()); }
+
+  void start() {
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ != State::created) {
+        throw StreamsException(fmt::format(
+            "KafkaStreams::start() called in state {}; an instance starts once, from CREATED",
+            to_string(state_)));
+      }
+    }
+    try {
+      runtime::prepare_topics(context_);
+    } catch (const std::exception& error) {
+      context_.logger->error("start-up failed: {}", error.what());
+      set_state(State::pending_error);
+      set_state(State::error);
+      throw;
+    }
+    set_state(State::rebalancing);
+    std::lock_guard lock(mutex_);
+    const int threads = context_.config.num_stream_threads();
+    for (int i = 1; i <= threads; ++i) start_thread_locked();
+  }
+
+  bool close(std::chrono::milliseconds timeout) {
+    const auto deadline = timeout == std::chrono::milliseconds::max()
+                              ? std::chrono::steady_clock::time_point::max()
+                              : std::chrono::steady_clock::now() + timeout;
+    {
+      std::unique_lock lock(mutex_);
+      if (state_ == State::created) {
+        set_state_locked(State::pending_shutdown);
+        set_state_locked(State::not_running);
+        return true;
+      }
+      if (state_ == State::running || state_ == State::rebalancing) {
+        set_state_locked(State::pending_shutdown);
+      }
+      for (auto& thread : threads_) thread->request_shutdown();
+      const bool stopped =
+          cv_.wait_until(lock, deadline, [&] { return live_threads_locked() == 0; });
+      if (!stopped) return false;
+    }
+    join_threads();
+    std::lock_guard lock(mutex_);
+    if (state_ == State::pending_shutdown) set_state_locked(State::not_running);
+    if (state_ == State::pending_error) set_state_locked(State::error);
+    return true;
+  }
+
+  // Stops every thread as a crashed process would (no commit, no leaving the group). For tests.
+  void close_abruptly() {
+    {
+      std::unique_lock lock(mutex_);
+      if (state_ == State::created) return;
+      if (state_ == State::running || state_ == State::rebalancing) {
+        set_state_locked(State::pending_shutdown);
+      }
+      for (auto& thread : threads_) thread->request_abort();
+      cv_.wait(lock, [&] { return live_threads_locked() == 0; });
+    }
+    join_threads();
+    std::lock_guard lock(mutex_);
+    if (state_ == State::pending_shutdown) set_state_locked(State::not_running);
+  }
+
+  State state() const {
+    std::lock_guard lock(mutex_);
+    return state_;
+  }
+
+  void set_state_listener(StateListener listener) {
+    std::lock_guard lock(mutex_);
+    require_created("set_state_listener");
+    listener_ = std::move(listener);
+  }
+
+  void set_uncaught_exception_handler(UncaughtExceptionHandler handler) {
+    std::lock_guard lock(mutex_);
+    require_created("set_uncaught_exception_handler");
+    handler_ = std::move(handler);
+  }
+
+  bool wait_for_running(std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] {
+      return state_ == State::running || state_ == State::error || state_ == State::not_running;
+    });
+    return state_ == State::running;
+  }
+
+  std::vector<ThreadMetadata> metadata_for_local_threads() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ThreadMetadata> out;
+    for (const auto& thread : threads_) {
+      if (thread->state() == runtime::ThreadState::dead) continue;
+      out.push_back(ThreadMetadata{thread->name(), std::string(runtime::to_string(thread->state())),
+                                   thread->active_tasks()});
+    }
+    return out;
+  }
+
+  TaskMetrics metrics() const {
+    std::lock_guard lock(mutex_);
+    TaskMetrics total = retired_.metrics;
+    for (const auto& thread : threads_) total += thread->metrics();
+    return total;
+  }
+
+  std::uint64_t records_consumed() const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t total = retired_.consumed;
+    for (const auto& thread : threads_) total += thread->records_consumed();
+    return total;
+  }
+
+  std::uint64_t records_produced() const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t total = retired_.produced;
+    for (const auto& thread : threads_) total += thread->records_produced();
+    return total;
+  }
+
+  std::uint64_t commits() const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t total = retired_.commits;
+    for (const auto& thread : threads_) total += thread->commits();
+    return total;
+  }
+
+  const StreamsConfig& config() const { return context_.config; }
+
+ private:
+  struct Retired {  // what replaced threads did
+    TaskMetrics metrics;
+    std::uint64_t consumed = 0;
+    std::uint64_t produced = 0;
+    std::uint64_t commits = 0;
+  };
+
+  void require_created(std::string_view what) const {
+    if (state_ != State::created) {
+      throw StreamsException(
+          fmt::format("KafkaStreams::{} may only be called in state CREATED", what));
+    }
+  }
+
+  std::size_t live_threads_locked() const {
+    return static_cast<std::size_t>(std::count_if(
+        threads_.begin(), threads_.end(),
+        [](const auto& thread) { return thread->state() != runtime::ThreadState::dead; }));
+  }
+
+  void start_thread_locked() {
+    runtime::StreamThread::Callbacks callbacks;
+    callbacks.on_state = [this](runtime::StreamThread&, runtime::ThreadState) {
+      std::lock_guard lock(mutex_);
+      on_thread_state_locked();
+    };
+    callbacks.on_death = [this](runtime::StreamThread& thread, std::exception_ptr error) {
+      on_thread_death(thread, std::move(error));
+    };
+    auto thread =
+        std::make_unique<runtime::StreamThread>(context_, ++thread_counter_, std::move(callbacks));
+    runtime::StreamThread& ref = *thread;
+    threads_.push_back(std::move(thread));
+    ref.start();
+  }
+
+  // The instance's state follows its threads: REBALANCING while any live thread is between a
+  // revocation and the next assignment, RUNNING once all of them run.
+  void on_thread_state_locked() {
+    if (state_ != State::running && state_ != State::rebalancing) {
+      if (live_threads_locked() == 0) cv_.notify_all();
+      return;
+    }
+    bool all_running = true;
+    std::size_t live = 0;
+    for (const auto& thread : threads_) {
+      const runtime::ThreadState s = thread->state();
+      if (s == runtime::ThreadState::dead) continue;
+      ++live;
+      all_running = all_running && s == runtime::ThreadState::running;
+    }
+    if (live == 0) {
+      cv_.notify_all();
+      return;
+    }
+    set_state_locked(all_running ? State::running : State::rebalancing);
+  }
+
+  void on_thread_death(runtime::StreamThread& thread, std::exception_ptr error) {
+    ExceptionResponse response = ExceptionResponse::shutdown_client;
+    UncaughtExceptionHandler handler;
+    {
+      std::lock_guard lock(mutex_);
+      handler = handler_;
+    }
+    if (handler) {
+      try {
+        response = handler(error);
+      } catch (const std::exception& e) {
+        context_.logger->error("the uncaught exception handler threw: {}", e.what());
+      }
+    }
+    std::lock_guard lock(mutex_);
+    if (state_ != State::running && state_ != State::rebalancing) {
+      cv_.notify_all();
+      return;
+    }
+    switch (response) {
+      case ExceptionResponse::replace_thread:
+        context_.logger->warn("replacing {} after its error", thread.name());
+        retire_locked(thread);
+        start_thread_locked();
+        on_thread_state_locked();
+        return;
+      case ExceptionResponse::shutdown_application:
+        context_.logger->error(
+            "SHUTDOWN_APPLICATION: shutting down this instance; other instances are not told "
+            "(librdkafka cannot carry Kafka Streams' shutdown request through the group)");
+        [[fallthrough]];
+      case ExceptionResponse::shutdown_client:
+        set_state_locked(State::pending_error);
+        for (auto& other : threads_) other->request_shutdown();
+        // The last thread to stop wakes close(); the owner calls close() to reach ERROR. Until
+        // then the instance is PENDING_ERROR; a watcher thread finishes it.
+        if (!watcher_.joinable()) {
+          watcher_ = std::thread([this] {
+            {
+              std::unique_lock wait_lock(mutex_);
+              cv_.wait(wait_lock, [&] { return live_threads_locked() == 0; });
+            }
+            std::lock_guard done_lock(mutex_);
+            if (state_ == State::pending_error) set_state_locked(State::error);
+          });
+        }
+        cv_.notify_all();
+        return;
+    }
+  }
+
+  // Moves a dead thread's counters to the retired totals, and the thread out of `threads_`; it
+  // is joined when the instance closes (it is still returning from this very call).
+  void retire_locked(runtime::StreamThread& thread) {
+    retired_.metrics += thread.metrics();
+    retired_.consumed += thread.records_consumed();
+    retired_.produced += thread.records_produced();
+    retired_.commits += thread.commits();
+    auto found = std::find_if(threads_.begin(), threads_.end(),
+                              [&](const auto& t) { return t.get() == &thread; });
+    retired_threads_.push_back(std::move(*found));
+    threads_.erase(found);
+  }
+
+  void join_threads() {
+    std::vector<runtime::StreamThread*> threads;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& thread : threads_) threads.push_back(thread.get());
+      for (auto& thread : retired_threads_) threads.push_back(thread.get());
+    }
+    for (auto* thread : threads) thread->join();
+    if (watcher_.joinable()) watcher_.join();
+  }
+
+  void set_state(State state) {
+    std::lock_guard lock(mutex_);
+    set_state_locked(state);
+  }
+
+  void set_state_locked(State state) {
+    if (state_ == state) return;
+    const State old = state_;
+    state_ = state;
+    context_.logger->info("state {} -> {}", to_string(old), to_string(state));
+    if (listener_) {
+      try {
+        listener_(state, old);
+      } catch (const std::exception& error) {
+        context_.logger->error("the state listener threw: {}", error.what());
+      }
+    }
+    cv_.notify_all();
+  }
+
+  runtime::RuntimeContext context_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  State state_ = State::created;
+  StateListener listener_;
+  UncaughtExceptionHandler handler_;
+  std::vector<std::unique_ptr<runtime::StreamThread>> threads_;
+  std::vector<std::unique_ptr<runtime::StreamThread>> retired_threads_;
+  Retired retired_;
+  int thread_counter_ = 0;
+  std::thread watcher_;
+};
+
+KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
+    : KafkaStreams(topology, std::move(config), nullptr) {}
+
+KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config,
+                           std::shared_ptr<kafka::ClientFactory> clients)
+    : impl_(std::make_shared<Impl>(topology, std::move(config), std::move(clients))) {}
+
+KafkaStreams::~KafkaStreams() = default;
+
+void KafkaStreams::start() {
+  impl_->start();
+}
+bool KafkaStreams::close(std::chrono::milliseconds timeout) {
+  return impl_->close(timeout);
+}
+KafkaStreams::State KafkaStreams::state() const {
+  return impl_->state();
+}
+void KafkaStreams::set_state_listener(StateListener listener) {
+  impl_->set_state_listener(std::move(listener));
+}
+void KafkaStreams::set_uncaught_exception_handler(UncaughtExceptionHandler handler) {
+  impl_->set_uncaught_exception_handler(std::move(handler));
+}
+bool KafkaStreams::wait_for_running(std::chrono::milliseconds timeout) const {
+  return impl_->wait_for_running(timeout);
+}
+std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadata_for_local_threads() const {
+  return impl_->metadata_for_local_threads();
+}
+TaskMetrics KafkaStreams::metrics() const {
+  return impl_->metrics();
+}
+std::uint64_t KafkaStreams::records_consumed() const {
+  return impl_->records_consumed();
+}
+std::uint64_t KafkaStreams::records_produced() const {
+  return impl_->records_produced();
+}
+std::uint64_t KafkaStreams::commits() const {
+  return impl_->commits();
+}
+const StreamsConfig& KafkaStreams::config() const {
+  return impl_->config();
+}
+
+}  // namespace rivulet

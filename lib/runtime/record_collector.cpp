@@ -1,0 +1,53 @@
+#include "runtime/record_collector.h"
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <rivulet/errors.h>
+
+namespace rivulet::runtime {
+
+KafkaRecordCollector::KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
+                                           std::shared_ptr<spdlog::logger> logger)
+    : producer_(producer), on_error_(on_error), logger_(std::move(logger)) {
+  producer_.set_delivery_listener(
+      [this](const kafka::DeliveryReport& report) { on_delivery(report); });
+}
+
+void KafkaRecordCollector::send(std::string_view topic, std::optional<ByteView> key,
+                                std::optional<ByteView> value, std::int64_t timestamp,
+                                const Headers& headers, std::optional<std::int32_t> partition) {
+  producer_.send(topic, partition, key, value, timestamp, headers);
+  ++sent_;
+}
+
+std::int32_t KafkaRecordCollector::partition_count(std::string_view topic) {
+  return producer_.partition_count(topic);
+}
+
+void KafkaRecordCollector::on_delivery(const kafka::DeliveryReport& report) {
+  if (!report.error) {
+    ++delivered_;
+    return;
+  }
+  ++failed_;
+  if (failures_pending_++ == 0) {
+    first_failure_ = fmt::format("topic '{}': {}", report.topic, *report.error);
+  }
+}
+
+void KafkaRecordCollector::flush(std::chrono::milliseconds timeout) {
+  producer_.flush(timeout);
+  if (failures_pending_ == 0) return;
+  const std::uint64_t failures = std::exchange(failures_pending_, 0);
+  if (on_error_ == ErrorAction::fail) {
+    throw ProcessingFailedException(fmt::format(
+        "{} output record(s) could not be produced (first: {}). "
+        "default.production.exception.handler is fail; set it to continue to skip such records",
+        failures, first_failure_));
+  }
+  logger_->warn("skipped {} output record(s) that could not be produced (first: {})", failures,
+                first_failure_);
+}
+
+}  // namespace rivulet::runtime

@@ -1,0 +1,60 @@
+// KafkaRecordCollector: where a stream thread's sink nodes hand serialized records, on the
+// thread's producer. It counts what it sent and what was delivered, and keeps delivery failures
+// until the next `flush`, which applies `default.production.exception.handler` to them: under
+// `continue` they are logged and counted, under `fail` the flush throws and the thread dies
+// without committing, so the input records are processed again (at-least-once).
+//
+// Owned and used by one stream thread; not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <rivulet/detail/task_context.h>
+
+#include "kafka/client.h"
+#include "runtime/stream_task.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace rivulet::runtime {
+
+class KafkaRecordCollector final : public detail::RecordCollector {
+ public:
+  KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
+                       std::shared_ptr<spdlog::logger> logger);
+
+  void send(std::string_view topic, std::optional<ByteView> key, std::optional<ByteView> value,
+            std::int64_t timestamp, const Headers& headers,
+            std::optional<std::int32_t> partition) override;
+  std::int32_t partition_count(std::string_view topic) override;
+
+  // Waits until everything sent so far is delivered or failed, then applies the production
+  // handler to the failures. Throws ProcessingFailedException (handler `fail`) or KafkaException
+  // (not delivered within `timeout`).
+  void flush(std::chrono::milliseconds timeout);
+  // Serves delivery reports without waiting.
+  void poll() { producer_.poll(); }
+
+  std::uint64_t sent() const { return sent_; }
+  std::uint64_t delivered() const { return delivered_; }
+  std::uint64_t failed() const { return failed_; }
+
+ private:
+  void on_delivery(const kafka::DeliveryReport& report);
+
+  kafka::Producer& producer_;
+  ErrorAction on_error_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::uint64_t sent_ = 0;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t failed_ = 0;
+  std::uint64_t failures_pending_ = 0;  // failed since the last flush
+  std::string first_failure_;
+};
+
+}  // namespace rivulet::runtime

@@ -1,0 +1,348 @@
+#include "runtime/stream_thread.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <rivulet/errors.h>
+
+#include "topology/processor_graph.h"
+#include "topology/topology_impl.h"
+
+namespace rivulet::runtime {
+
+namespace {
+constexpr std::size_t kMaxPollRecords = 1000;
+// Records processed between two polls at most, so that rebalances, punctuation and commits are
+// served in time under a steady load.
+constexpr std::size_t kProcessBudget = 2000;
+// Records a task processes before the thread turns to the next task.
+constexpr std::size_t kRecordsPerTaskTurn = 100;
+}  // namespace
+
+std::string_view to_string(ThreadState state) {
+  switch (state) {
+    case ThreadState::created:
+      return "CREATED";
+    case ThreadState::starting:
+      return "STARTING";
+    case ThreadState::partitions_revoked:
+      return "PARTITIONS_REVOKED";
+    case ThreadState::partitions_assigned:
+      return "PARTITIONS_ASSIGNED";
+    case ThreadState::running:
+      return "RUNNING";
+    case ThreadState::pending_shutdown:
+      return "PENDING_SHUTDOWN";
+    case ThreadState::dead:
+      return "DEAD";
+  }
+  return "UNKNOWN";
+}
+
+StreamThread::StreamThread(const RuntimeContext& context, int index, Callbacks callbacks)
+    : context_(context),
+      index_(index),
+      name_(fmt::format("{}-StreamThread-{}", context.client_id, index)),
+      callbacks_(std::move(callbacks)),
+      logger_(context.logger) {
+  commit_interval_ms_ = context.config.commit_interval().count();
+  poll_ms_ = context.config.poll_timeout().count();
+  api_timeout_ms_ = context.config.default_api_timeout().count();
+}
+
+StreamThread::~StreamThread() {
+  if (thread_.joinable()) {
+    request_shutdown();
+    thread_.join();
+  }
+}
+
+void StreamThread::start() {
+  state_ = ThreadState::starting;  // no callback: the owner starts threads under its own lock
+  thread_ = std::thread([this] { run(); });
+}
+
+void StreamThread::request_shutdown() {
+  shutdown_requested_ = true;
+}
+
+void StreamThread::request_abort() {
+  abort_requested_ = true;
+  shutdown_requested_ = true;
+}
+
+void StreamThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamThread::set_state(ThreadState state) {
+  const ThreadState old = state_.exchange(state);
+  if (old == state) return;
+  logger_->debug("{}: {} -> {}", name_, to_string(old), to_string(state));
+  if (callbacks_.on_state) callbacks_.on_state(*this, state);
+}
+
+std::int64_t StreamThread::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<TaskId> StreamThread::active_tasks() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return active_snapshot_;
+}
+
+TaskMetrics StreamThread::metrics() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return metrics_snapshot_;
+}
+
+void StreamThread::publish_metrics() {
+  TaskMetrics total = closed_metrics_;
+  std::vector<TaskId> active;
+  for (const auto& [id, task] : tasks_) {
+    total += task->task->metrics();
+    active.push_back(id);
+  }
+  for (const auto& [id, task] : suspended_) total += task->task->metrics();
+  if (collector_) produced_.store(collector_->sent(), std::memory_order_relaxed);
+  std::lock_guard lock(snapshot_mutex_);
+  metrics_snapshot_ = total;
+  active_snapshot_ = std::move(active);
+}
+
+void StreamThread::run() {
+  std::exception_ptr error;
+  try {
+    auto producer_config = context_.config.producer_configs();
+    producer_config["client.id"] = name_ + "-producer";
+    producer_ = context_.clients->producer(producer_config);
+    collector_ = std::make_unique<KafkaRecordCollector>(
+        *producer_, context_.task_settings.on_production_error, logger_);
+    auto consumer_config = context_.config.consumer_configs();
+    consumer_config["client.id"] = name_ + "-consumer";
+    consumer_ = context_.clients->consumer(consumer_config);
+    consumer_->subscribe(context_.source_topics, *this);
+    last_commit_ms_ = now_ms();
+    run_loop();
+  } catch (...) {
+    error = std::current_exception();
+  }
+
+  if (abort_requested_) {
+    // A simulated crash: nothing is committed, the group is not told.
+    dirty_ = true;
+    close_all_tasks();
+    if (consumer_) consumer_->abandon();
+  } else {
+    if (error) dirty_ = true;
+    try {
+      if (!error) commit_all();
+    } catch (...) {
+      error = std::current_exception();
+      dirty_ = true;
+    }
+    try {
+      // Leaving the group revokes the partitions through the listener, which commits (unless
+      // dirty) and suspends the tasks; then they are closed.
+      if (consumer_) consumer_->close();
+    } catch (const std::exception& close_error) {
+      logger_->warn("{}: leaving the group failed: {}", name_, close_error.what());
+    }
+    close_all_tasks();
+    try {
+      if (collector_ && !error) collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
+    } catch (const std::exception& flush_error) {
+      logger_->warn("{}: flushing the producer failed: {}", name_, flush_error.what());
+    }
+  }
+  publish_metrics();
+  consumer_.reset();
+  collector_.reset();
+  producer_.reset();
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      logger_->error("{} died: {}", name_, e.what());
+    } catch (...) {
+      logger_->error("{} died of an unknown exception", name_);
+    }
+  }
+  set_state(ThreadState::dead);
+  if (error && callbacks_.on_death) callbacks_.on_death(*this, error);
+}
+
+void StreamThread::run_loop() {
+  std::vector<kafka::ConsumerRecord> records;
+  while (!shutdown_requested_.load(std::memory_order_relaxed)) {
+    bool buffered = false;
+    for (const auto& [id, task] : tasks_) buffered = buffered || task->group->buffered() > 0;
+    records = consumer_->poll(std::chrono::milliseconds(buffered ? 0 : poll_ms_), kMaxPollRecords);
+    if (shutdown_requested_.load(std::memory_order_relaxed)) break;
+    consumed_.fetch_add(records.size(), std::memory_order_relaxed);
+    route(records);
+    process(kProcessBudget);
+    apply_flow_control();
+    const std::int64_t now = now_ms();
+    for (auto& [id, task] : tasks_) task->task->maybe_punctuate_system_time();
+    collector_->poll();
+    maybe_commit(now);
+    publish_metrics();
+  }
+  if (!abort_requested_) set_state(ThreadState::pending_shutdown);
+}
+
+void StreamThread::route(std::vector<kafka::ConsumerRecord>& records) {
+  kafka::TopicPartition key;
+  for (kafka::ConsumerRecord& record : records) {
+    key.topic.assign(record.topic);
+    key.partition = record.partition;
+    auto found = task_of_partition_.find(key);
+    if (found == task_of_partition_.end()) continue;  // revoked meanwhile: its new owner reads it
+    found->second->group->add(std::move(record));
+  }
+  records.clear();
+}
+
+void StreamThread::apply_flow_control() {
+  std::vector<kafka::TopicPartition> pause;
+  std::vector<kafka::TopicPartition> resume;
+  for (auto& [id, task] : tasks_) task->group->take_flow_changes(pause, resume);
+  consumer_->pause(pause);
+  consumer_->resume(resume);
+}
+
+std::size_t StreamThread::process(std::size_t budget) {
+  std::size_t done = 0;
+  const std::int64_t now = now_ms();
+  bool progressed = true;
+  while (progressed && done < budget && !shutdown_requested_.load(std::memory_order_relaxed)) {
+    progressed = false;
+    for (auto& [id, task] : tasks_) {
+      for (std::size_t n = 0; n < kRecordsPerTaskTurn && task->group->process_next(now); ++n) {
+        task->task->maybe_punctuate_stream_time();
+        ++done;
+        progressed = true;
+      }
+      if (task->task->commit_requested()) {
+        task->task->clear_commit_request();
+        commit_all();
+      }
+    }
+  }
+  return done;
+}
+
+void StreamThread::maybe_commit(std::int64_t now) {
+  if (now - last_commit_ms_ < commit_interval_ms_) return;
+  last_commit_ms_ = now;
+  commit_all();
+}
+
+bool StreamThread::commit_all() {
+  std::map<kafka::TopicPartition, std::int64_t> offsets;
+  for (const auto& [id, task] : tasks_) offsets.merge(task->group->offsets_to_commit());
+  if (offsets.empty()) return false;
+  // Outputs first: an offset is committed only once what its record produced is in Kafka.
+  collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
+  consumer_->commit(offsets);
+  for (auto& [id, task] : tasks_) task->group->mark_committed(offsets);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+std::unique_ptr<StreamThread::Task> StreamThread::create_task(
+    TaskId id, const std::vector<kafka::TopicPartition>& partitions) {
+  auto task = std::make_unique<Task>();
+  task->id = id;
+  task->task = std::make_unique<StreamTask>(
+      id,
+      detail::ProcessorGraph::build(*context_.topology, id.subtopology, context_.application_id),
+      context_.task_settings, *collector_, [this] { return now_ms(); }, logger_);
+  task->task->initialize();
+  task->group = std::make_unique<PartitionGroup>(
+      *task->task, partitions, context_.config.max_task_idle().count(),
+      static_cast<std::size_t>(context_.config.buffered_records_per_partition()));
+  return task;
+}
+
+void StreamThread::close_task(Task& task) {
+  try {
+    task.task->close();
+  } catch (const std::exception& error) {
+    logger_->warn("{}: closing task {} failed: {}", name_, task.id.to_string(), error.what());
+  }
+  closed_metrics_ += task.task->metrics();
+}
+
+void StreamThread::close_all_tasks() {
+  for (auto& [id, task] : tasks_) close_task(*task);
+  for (auto& [id, task] : suspended_) close_task(*task);
+  tasks_.clear();
+  suspended_.clear();
+  task_of_partition_.clear();
+}
+
+void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  set_state(ThreadState::partitions_revoked);
+  logger_->info("{}: {} partition(s) revoked", name_, partitions.size());
+  if (!dirty_) {
+    try {
+      commit_all();
+    } catch (const kafka::KafkaException& error) {
+      // The group moved on (for example this member was too slow): the new owners reprocess
+      // from the last committed offsets, which at-least-once allows.
+      logger_->warn("{}: commit on revocation failed: {}", name_, error.what());
+    }
+  }
+  for (auto& [id, task] : tasks_) {
+    task->group->clear();
+    suspended_[id] = std::move(task);
+  }
+  tasks_.clear();
+  task_of_partition_.clear();
+  publish_metrics();
+}
+
+void StreamThread::on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) {
+  set_state(ThreadState::partitions_revoked);
+  logger_->warn("{}: {} partition(s) lost; closing their tasks without committing", name_,
+                partitions.size());
+  close_all_tasks();
+  publish_metrics();
+}
+
+void StreamThread::on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  set_state(ThreadState::partitions_assigned);
+  std::map<TaskId, std::vector<kafka::TopicPartition>> wanted;
+  for (const kafka::TopicPartition& tp : partitions) {
+    auto sub = context_.subtopology_of_topic.find(tp.topic);
+    if (sub == context_.subtopology_of_topic.end()) continue;
+    wanted[TaskId{sub->second, tp.partition}].push_back(tp);
+  }
+  for (auto& [id, parts] : wanted) {
+    auto kept = suspended_.find(id);
+    if (kept != suspended_.end() && kept->second->group->partitions() == parts) {
+      tasks_[id] = std::move(kept->second);
+      suspended_.erase(kept);
+    } else {
+      tasks_[id] = create_task(id, parts);
+    }
+    for (const kafka::TopicPartition& tp : parts) task_of_partition_[tp] = tasks_[id].get();
+  }
+  for (auto& [id, task] : suspended_) close_task(*task);
+  suspended_.clear();
+  std::vector<std::string> names;
+  for (const auto& [id, task] : tasks_) names.push_back(id.to_string());
+  logger_->info("{}: assigned {} partition(s), tasks [{}]", name_, partitions.size(),
+                fmt::join(names, ", "));
+  publish_metrics();
+  set_state(ThreadState::running);
+}
+
+}  // namespace rivulet::runtime

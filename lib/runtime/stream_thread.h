@@ -1,0 +1,161 @@
+// StreamThread: one thread of a KafkaStreams instance. It owns a consumer (a member of the
+// application's group), a producer, and the tasks of the partitions the group assigned to it:
+//
+//   loop: poll -> route records to their task's PartitionGroup -> pause/resume full partitions
+//         -> process (round-robin over tasks, lowest event time first within a task)
+//         -> wall-clock punctuation -> commit every commit.interval.ms
+//
+// Commit (at-least-once): flush the producer, so that every output of the processed records is
+// delivered (or handled by the production handler), then commit the input offsets.
+// Rebalances (eager, range assignor): on revocation the thread commits and suspends its tasks;
+// on assignment it resumes the tasks it keeps and creates the new ones, and closes the rest. Lost
+// partitions (session expired) are closed without committing.
+//
+// Public members other than the constructor and `run`-side callbacks are safe to call from other
+// threads; everything else runs on the thread itself, with no lock on the hot path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rivulet/streams_config.h>
+#include <rivulet/task_id.h>
+#include <rivulet/task_metrics.h>
+
+#include "kafka/client.h"
+#include "runtime/partition_group.h"
+#include "runtime/record_collector.h"
+#include "runtime/stream_task.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace rivulet::detail {
+class TopologyImpl;
+}
+
+namespace rivulet::runtime {
+
+// What the threads of one instance share; immutable once the threads start.
+struct RuntimeContext {
+  const detail::TopologyImpl* topology = nullptr;
+  StreamsConfig config;
+  std::string application_id;
+  std::string client_id;
+  TaskSettings task_settings;
+  std::shared_ptr<kafka::ClientFactory> clients;
+  std::shared_ptr<spdlog::logger> logger;
+  std::vector<std::string> source_topics;           // Kafka names, every sub-topology
+  std::map<std::string, int> subtopology_of_topic;  // Kafka name -> sub-topology id
+};
+
+enum class ThreadState {
+  created,
+  starting,
+  partitions_revoked,
+  partitions_assigned,
+  running,
+  pending_shutdown,
+  dead
+};
+std::string_view to_string(ThreadState state);
+
+class StreamThread final : private kafka::RebalanceListener {
+ public:
+  struct Callbacks {
+    std::function<void(StreamThread&, ThreadState)> on_state;
+    // The thread died of `error` (it already closed its tasks without committing).
+    std::function<void(StreamThread&, std::exception_ptr error)> on_death;
+  };
+
+  StreamThread(const RuntimeContext& context, int index, Callbacks callbacks);
+  ~StreamThread() override;  // REQUIRES: joined (or never started)
+
+  void start();
+  // Asks the thread to finish the record in hand, commit, close its tasks and leave the group.
+  void request_shutdown();
+  // Asks the thread to stop as a crashed process would: no commit, no leaving the group.
+  void request_abort();
+  void join();
+
+  int index() const { return index_; }
+  const std::string& name() const { return name_; }
+  ThreadState state() const { return state_.load(); }
+  std::vector<TaskId> active_tasks() const;
+  // Counters of every task the thread has run, including closed ones; refreshed every loop.
+  TaskMetrics metrics() const;
+  std::uint64_t records_consumed() const { return consumed_.load(std::memory_order_relaxed); }
+  std::uint64_t records_produced() const { return produced_.load(std::memory_order_relaxed); }
+  std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Task {
+    TaskId id;
+    std::unique_ptr<StreamTask> task;
+    std::unique_ptr<PartitionGroup> group;
+  };
+
+  void run();
+  void run_loop();
+  void set_state(ThreadState state);
+  void route(std::vector<kafka::ConsumerRecord>& records);
+  void apply_flow_control();
+  std::size_t process(std::size_t budget);
+  void maybe_commit(std::int64_t now_ms);
+  // Flushes the producer and commits the offsets of every task. Returns false when there was
+  // nothing to commit.
+  bool commit_all();
+  std::unique_ptr<Task> create_task(TaskId id, const std::vector<kafka::TopicPartition>& parts);
+  void close_task(Task& task);
+  void close_all_tasks();
+  void publish_metrics();
+  std::int64_t now_ms() const;
+
+  // RebalanceListener
+  void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
+
+  const RuntimeContext& context_;
+  const int index_;
+  const std::string name_;
+  Callbacks callbacks_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::thread thread_;
+  std::atomic<ThreadState> state_{ThreadState::created};
+  std::atomic<bool> shutdown_requested_{false};
+  std::atomic<bool> abort_requested_{false};
+
+  // Thread-owned.
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<KafkaRecordCollector> collector_;
+  std::map<TaskId, std::unique_ptr<Task>> tasks_;      // active
+  std::map<TaskId, std::unique_ptr<Task>> suspended_;  // revoked, may be assigned again
+  std::map<kafka::TopicPartition, Task*> task_of_partition_;
+  bool dirty_ = false;  // dying of an error: close without committing
+  std::int64_t last_commit_ms_ = 0;
+  std::int64_t commit_interval_ms_ = 0;
+  std::int64_t poll_ms_ = 100;
+  std::int64_t api_timeout_ms_ = 60'000;
+  TaskMetrics closed_metrics_;  // tasks already closed
+
+  // Shared with other threads.
+  mutable std::mutex snapshot_mutex_;
+  TaskMetrics metrics_snapshot_;
+  std::vector<TaskId> active_snapshot_;
+  std::atomic<std::uint64_t> consumed_{0};
+  std::atomic<std::uint64_t> produced_{0};
+  std::atomic<std::uint64_t> commits_{0};
+};
+
+}  // namespace rivulet::runtime
