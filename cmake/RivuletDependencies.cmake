@@ -6,3 +6,6 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+# Boost's header-only libraries: Asio for the development broker's TCP forwarder (and the HTTP
+# server later).
+find_package(Boost 1.74 REQUIRED)

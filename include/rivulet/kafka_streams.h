@@ -36,6 +36,13 @@ namespace rivulet {
 namespace kafka {
 class ClientFactory;
 }
+class KafkaStreams;
+namespace detail {
+// Stops every stream thread of `streams` as a crashed process would: nothing is committed or
+// flushed and the group is not told, so its partitions move only when the session times out.
+// For tests of failures; declared here so that it can be a friend.
+void close_abruptly(KafkaStreams& streams);
+}  // namespace detail
 
 class KafkaStreams {
  public:
@@ -105,6 +112,7 @@ class KafkaStreams {
   class Impl;
 
  private:
+  friend void detail::close_abruptly(KafkaStreams& streams);
   std::shared_ptr<Impl> impl_;
 };
 

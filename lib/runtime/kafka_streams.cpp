@@ -409,4 +409,8 @@ const StreamsConfig& KafkaStreams::config() const {
   return impl_->config();
 }
 
+void detail::close_abruptly(KafkaStreams& streams) {
+  streams.impl_->close_abruptly();
+}
+
 }  // namespace rivulet

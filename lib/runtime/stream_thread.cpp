@@ -231,7 +231,7 @@ std::size_t StreamThread::process(std::size_t budget) {
       }
       if (task->task->commit_requested()) {
         task->task->clear_commit_request();
-        commit_all();
+        try_commit("requested");
       }
     }
   }
@@ -241,7 +241,20 @@ std::size_t StreamThread::process(std::size_t budget) {
 void StreamThread::maybe_commit(std::int64_t now) {
   if (now - last_commit_ms_ < commit_interval_ms_) return;
   last_commit_ms_ = now;
-  commit_all();
+  try_commit("periodic");
+}
+
+void StreamThread::try_commit(std::string_view why) {
+  try {
+    commit_all();
+  } catch (const kafka::KafkaException& error) {
+    if (error.fatal()) throw;
+    // The group is rebalancing or moved on without this member: the revocation that follows
+    // commits again, or the partitions' new owners reprocess from the last committed offsets
+    // (at-least-once). Either way the thread goes on.
+    logger_->warn("{}: {} commit failed, offsets stay uncommitted for now: {}", name_, why,
+                  error.what());
+  }
 }
 
 bool StreamThread::commit_all() {
@@ -291,15 +304,7 @@ void StreamThread::close_all_tasks() {
 void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
   set_state(ThreadState::partitions_revoked);
   logger_->info("{}: {} partition(s) revoked", name_, partitions.size());
-  if (!dirty_) {
-    try {
-      commit_all();
-    } catch (const kafka::KafkaException& error) {
-      // The group moved on (for example this member was too slow): the new owners reprocess
-      // from the last committed offsets, which at-least-once allows.
-      logger_->warn("{}: commit on revocation failed: {}", name_, error.what());
-    }
-  }
+  if (!dirty_) try_commit("revocation");
   for (auto& [id, task] : tasks_) {
     task->group->clear();
     suspended_[id] = std::move(task);

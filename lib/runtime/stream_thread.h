@@ -114,6 +114,8 @@ class StreamThread final : private kafka::RebalanceListener {
   // Flushes the producer and commits the offsets of every task. Returns false when there was
   // nothing to commit.
   bool commit_all();
+  // commit_all(), where a failed commit that is not fatal is logged and left for later.
+  void try_commit(std::string_view why);
   std::unique_ptr<Task> create_task(TaskId id, const std::vector<kafka::TopicPartition>& parts);
   void close_task(Task& task);
   void close_all_tasks();
