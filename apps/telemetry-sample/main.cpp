@@ -1,20 +1,29 @@
-// rivulet-telemetry-sample: the vehicle telemetry topology on generated readings.
+// rivulet-telemetry-sample: the vehicle telemetry topology running on Kafka.
 //
-// Until the Kafka runtime lands, the topology runs in-process through the TopologyTestDriver:
-// the generator writes JSON readings (with a few anomalies and a few corrupt records) into the
-// input topic at a fixed rate, and the app prints every alert as it is raised and a throughput
-// line every second.
+// The first copy started on a machine starts the embedded development broker (librdkafka's mock
+// cluster) with a bootstrap port on 127.0.0.1 (9092 by default), creates the topics, and runs a
+// generator that writes JSON readings (with a few anomalies and a few corrupt records) into
+// raw.vehicle.telemetry at a fixed rate. Every copy runs the topology as one instance of the
+// application `telemetry-sample`: a copy started while the first runs finds the port taken, joins
+// that broker and the same consumer group, and takes over half of the partitions. Each copy
+// prints the alerts it raises and a throughput line every second.
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 
-#include <rivulet/testing/topology_test_driver.h>
+#include <rivulet/dev_broker.h>
+#include <rivulet/kafka_streams.h>
 
 #include "telemetry_topology.h"
 
@@ -22,10 +31,17 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
+constexpr const char* kDeadLetterTopic = "raw.vehicle.telemetry.dlq";
+constexpr int kPartitions = 6;
+
 struct Options {
   double seconds = 10;
   int rate = 2000;  // records per second
   int vehicles = 50;
+  int port = 9092;
+  int threads = 1;
+  std::string bootstrap;  // join this cluster instead of starting or finding a broker
+  bool generate = true;
   bool describe = true;
   unsigned seed = 42;
 };
@@ -60,89 +76,191 @@ class Generator {
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
 };
 
+// Writes generated readings to the telemetry topic at a fixed rate with a plain librdkafka
+// producer, as a device gateway would, on its own thread.
+class Feeder {
+ public:
+  Feeder(const std::string& bootstrap, const Options& options)
+      : generator_(options.vehicles, options.seed), rate_(options.rate) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+    rd_kafka_conf_set(conf, "partitioner", "murmur2_random", error, sizeof error);
+    rd_kafka_conf_set(conf, "linger.ms", "5", error, sizeof error);
+    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (producer_ == nullptr) throw std::runtime_error(error);
+    topic_ = rd_kafka_topic_new(producer_, telemetry::kTelemetryTopic, nullptr);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Feeder() {
+    stop_ = true;
+    thread_.join();
+    rd_kafka_flush(producer_, 5000);
+    rd_kafka_topic_destroy(topic_);
+    rd_kafka_destroy(producer_);
+  }
+  Feeder(const Feeder&) = delete;
+  Feeder& operator=(const Feeder&) = delete;
+
+  std::uint64_t sent() const { return sent_.load(); }
+
+ private:
+  void run() {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, rate_));
+    std::string key;
+    for (std::uint64_t n = 0; !stop_; ++n) {
+      std::this_thread::sleep_until(start + interval * n);
+      const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+      std::string value = generator_.next(now_ms, key);
+      if (rd_kafka_produce(topic_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(),
+                           value.size(), key.data(), key.size(), nullptr) == 0) {
+        ++sent_;
+      }
+      rd_kafka_poll(producer_, 0);
+    }
+  }
+
+  Generator generator_;
+  int rate_;
+  rd_kafka_t* producer_ = nullptr;
+  rd_kafka_topic_t* topic_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> sent_{0};
+  std::thread thread_;
+};
+
+std::string task_list(const rivulet::KafkaStreams& streams) {
+  std::vector<std::string> ids;
+  for (const auto& thread : streams.metadata_for_local_threads()) {
+    for (const rivulet::TaskId& id : thread.active_tasks) ids.push_back(id.to_string());
+  }
+  return fmt::format("{}", fmt::join(ids, ","));
+}
+
 int run(const Options& options) {
-  rivulet::Topology topology = telemetry::build_topology();
+  // Where the cluster is: given, or the broker this copy starts, or the one another copy started.
+  std::unique_ptr<rivulet::DevBroker> broker;
+  std::string bootstrap = options.bootstrap;
+  bool owner = false;
+  if (bootstrap.empty()) {
+    try {
+      broker = std::make_unique<rivulet::DevBroker>(
+          rivulet::DevBroker::Options{.brokers = 3, .port = options.port});
+      owner = true;
+      for (const char* topic : {telemetry::kTelemetryTopic, telemetry::kAlertsTopic,
+                                telemetry::kCleanTopic, kDeadLetterTopic}) {
+        broker->create_topic(topic, kPartitions);
+      }
+      std::printf(
+          "started the development broker: bootstrap.servers=%s (%d partitions per topic)\n",
+          broker->bootstrap_servers().c_str(), kPartitions);
+    } catch (const rivulet::StreamsException& error) {
+      std::printf("port %d is taken (%s): joining the broker there as another instance\n",
+                  options.port, error.what());
+    }
+    bootstrap = broker ? broker->bootstrap_servers() : fmt::format("127.0.0.1:{}", options.port);
+  }
+
+  std::mutex print_mutex;
+  std::atomic<std::uint64_t> alerts{0};
+  rivulet::Topology topology = telemetry::build_topology([&](const telemetry::Alert& alert) {
+    ++alerts;
+    std::lock_guard lock(print_mutex);
+    std::printf("ALERT %-8s vehicle=%s value=%.1f threshold=%.0f\n", alert.kind.c_str(),
+                alert.vehicle_id.c_str(), alert.value, alert.threshold);
+  });
   if (options.describe) std::printf("%s", topology.describe().to_string().c_str());
 
   rivulet::StreamsConfig config;
   config.set("application.id", "telemetry-sample")
+      .set("bootstrap.servers", bootstrap)
+      .set("num.stream.threads", options.threads)
+      .set("commit.interval.ms", 1000)
+      .set("default.api.timeout.ms", 10'000)
       .set("default.deserialization.exception.handler", "log_and_continue")
-      .set("errors.dead.letter.queue.topic.name", "raw.vehicle.telemetry.dlq");
-  rivulet::testing::TopologyTestDriver driver(topology, config);
-  // The generator writes raw JSON text, so that corrupt messages reach the topology as bytes.
-  auto input = driver.create_input_topic<std::string, std::string>(telemetry::kTelemetryTopic);
-  auto alerts = driver.create_output_topic<std::string, telemetry::Alert>(telemetry::kAlertsTopic);
-  auto clean = driver.create_output_topic<std::string, telemetry::Reading>(telemetry::kCleanTopic);
-  auto dead = driver.create_output_topic<std::string, std::string>("raw.vehicle.telemetry.dlq");
+      .set("errors.dead.letter.queue.topic.name", kDeadLetterTopic)
+      .set("consumer.session.timeout.ms", "6000")
+      .set("consumer.heartbeat.interval.ms", "500")
+      .set("consumer.fetch.wait.max.ms", "50");
+  rivulet::KafkaStreams streams(topology, config);
+  streams.set_state_listener([&](auto now, auto before) {
+    std::lock_guard lock(print_mutex);
+    std::printf("state %s -> %s\n", std::string(rivulet::to_string(before)).c_str(),
+                std::string(rivulet::to_string(now)).c_str());
+  });
+  streams.start();
+  std::optional<Feeder> feeder;
+  if (owner && options.generate) feeder.emplace(bootstrap, options);
 
-  Generator generator(options.vehicles, options.seed);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const auto wall_start = std::chrono::system_clock::now();
-  const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, options.rate));
-  std::uint64_t sent = 0, alert_count = 0, clean_count = 0, last_report_sent = 0;
+  const auto end = options.seconds > 0 ? start + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(options.seconds))
+                                       : Clock::time_point::max();
   auto next_report = start + std::chrono::seconds(1);
-  std::string key;
-  while (g_stop == 0 && (options.seconds <= 0 ||
-                         Clock::now() - start < std::chrono::duration<double>(options.seconds))) {
-    const auto due = start + interval * sent;
-    if (Clock::now() < due) std::this_thread::sleep_until(due);
-    const auto event_time = wall_start + (Clock::now() - start);
-    const std::int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(event_time.time_since_epoch())
-            .count();
-    std::string value = generator.next(now_ms, key);
-    input.pipe_input(key, value, now_ms);
-    ++sent;
-    while (!alerts.is_empty()) {
-      const telemetry::Alert alert = alerts.read_value();
-      ++alert_count;
-      std::printf("ALERT %-8s vehicle=%s value=%.1f threshold=%.0f\n", alert.kind.c_str(),
-                  alert.vehicle_id.c_str(), alert.value, alert.threshold);
-    }
-    clean_count += clean.queue_size();
-    while (!clean.is_empty()) clean.read_record();
-    if (Clock::now() >= next_report) {
-      const rivulet::TaskMetrics m = driver.metrics();
-      std::printf(
-          "[%5.1fs] %llu records/s | processed %llu | clean %llu | alerts %llu | "
-          "corrupt skipped %llu (dead-lettered %llu)\n",
-          std::chrono::duration<double>(Clock::now() - start).count(),
-          static_cast<unsigned long long>(sent - last_report_sent),
-          static_cast<unsigned long long>(m.records_processed),
-          static_cast<unsigned long long>(clean_count),
-          static_cast<unsigned long long>(alert_count),
-          static_cast<unsigned long long>(m.deserialization_errors),
-          static_cast<unsigned long long>(dead.queue_size()));
-      std::fflush(stdout);
-      last_report_sent = sent;
-      next_report += std::chrono::seconds(1);
-    }
+  std::uint64_t last_processed = 0;
+  while (g_stop == 0 && streams.state() != rivulet::KafkaStreams::State::error &&
+         Clock::now() < end) {
+    std::this_thread::sleep_until(std::min(next_report, end));
+    if (Clock::now() < next_report) continue;
+    const rivulet::TaskMetrics m = streams.metrics();
+    std::lock_guard lock(print_mutex);
+    std::printf(
+        "[%5.1fs] %s | generated %llu | processed %llu/s (total %llu) | alerts %llu | "
+        "corrupt dead-lettered %llu | tasks [%s]\n",
+        std::chrono::duration<double>(Clock::now() - start).count(),
+        std::string(rivulet::to_string(streams.state())).c_str(),
+        static_cast<unsigned long long>(feeder ? feeder->sent() : 0),
+        static_cast<unsigned long long>(m.records_processed - last_processed),
+        static_cast<unsigned long long>(m.records_processed),
+        static_cast<unsigned long long>(alerts.load()),
+        static_cast<unsigned long long>(m.dead_lettered), task_list(streams).c_str());
+    std::fflush(stdout);
+    last_processed = m.records_processed;
+    next_report += std::chrono::seconds(1);
   }
-  const rivulet::TaskMetrics m = driver.metrics();
+  feeder.reset();
+  const bool failed = streams.state() == rivulet::KafkaStreams::State::error;
+  streams.close(std::chrono::seconds(30));
+  const rivulet::TaskMetrics m = streams.metrics();
   std::printf(
-      "done: %llu records in, %llu processed, %llu clean, %llu alerts, %llu corrupt "
-      "dead-lettered\n",
-      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(m.records_processed),
-      static_cast<unsigned long long>(clean_count), static_cast<unsigned long long>(alert_count),
-      static_cast<unsigned long long>(dead.queue_size()));
-  return 0;
+      "done: %llu records processed, %llu alerts, %llu corrupt dead-lettered, %llu commits\n",
+      static_cast<unsigned long long>(m.records_processed),
+      static_cast<unsigned long long>(alerts.load()),
+      static_cast<unsigned long long>(m.dead_lettered),
+      static_cast<unsigned long long>(streams.commits()));
+  return failed ? 1 : 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Vehicle telemetry alerts on generated readings (Rivulet sample)"};
+  CLI::App app{
+      "Vehicle telemetry alerts on Kafka (Rivulet sample). The first copy starts a development "
+      "broker and a generator; run a second copy in another terminal to share the partitions."};
   Options options;
   app.add_option("--seconds", options.seconds, "how long to run; 0 runs until Ctrl-C")
       ->capture_default_str();
-  app.add_option("--rate", options.rate, "readings per second")
+  app.add_option("--rate", options.rate, "generated readings per second")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--vehicles", options.vehicles, "vehicles in the fleet")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--port", options.port, "bootstrap port of the development broker")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--bootstrap", options.bootstrap,
+                 "use this Kafka cluster instead of a development broker (topics must exist)");
+  app.add_option("--threads", options.threads, "stream threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--seed", options.seed, "random seed")->capture_default_str();
+  app.add_flag("!--no-generate", options.generate, "do not run the generator");
   app.add_flag("!--no-describe", options.describe, "do not print the topology first");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, [](int) { g_stop = 1; });

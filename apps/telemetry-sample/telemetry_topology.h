@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -45,7 +46,9 @@ inline constexpr const char* kCleanTopic = "vehicle.telemetry.clean";
 inline constexpr double kOverheatC = 110.0;
 inline constexpr double kSpeedingKmh = 130.0;
 
-inline rivulet::Topology build_topology() {
+// `on_alert`, when given, sees every alert on its way to the alerts topic (the sample prints
+// them).
+inline rivulet::Topology build_topology(std::function<void(const Alert&)> on_alert = {}) {
   using rivulet::Branched;
   using rivulet::Named;
   rivulet::StreamsBuilder builder;
@@ -82,6 +85,11 @@ inline rivulet::Topology build_topology() {
                  .map_values(to_alert("speeding", kSpeedingKmh, &Reading::speed_kmh),
                              Named::as("speeding-alert")),
              Named::as("all-alerts"))
+      .peek(
+          [on_alert = std::move(on_alert)](const std::string&, const Alert& alert) {
+            if (on_alert) on_alert(alert);
+          },
+          Named::as("alert-listener"))
       .to(kAlertsTopic, rivulet::Produced<std::string, Alert>::as("alerts-sink"));
   branches.at("classify-normal")
       .to(kCleanTopic, rivulet::Produced<std::string, Reading>::as("clean-sink"));
