@@ -396,6 +396,8 @@ class RdKafkaProducer final : public Producer {
 
   ~RdKafkaProducer() override {
     // Whatever is still queued is given a moment to leave; the runtime flushes before it closes.
+    // Reports of it go nowhere: the listener's owner may be gone.
+    listener_ = nullptr;
     rd_kafka_flush(rk_, 0);
     for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
     rd_kafka_destroy(rk_);

@@ -162,8 +162,8 @@ void StreamThread::run() {
   }
   publish_metrics();
   consumer_.reset();
+  producer_.reset();  // before the collector: its last delivery reports go there
   collector_.reset();
-  producer_.reset();
   if (error) {
     try {
       std::rethrow_exception(error);

@@ -28,24 +28,11 @@ int sequence_of(const std::string& value) {
   return std::stoi(value.substr(value.find(':') + 1));
 }
 
-TEST_F(EndToEnd, EveryInputRecordIsProcessedOnceAndOrderPerKeyIsKept) {
+TEST_F(EndToEnd, EveryInputRecordAppearsInOrderPerKey) {
   const std::string in = unique_name("e2e-in");
   const std::string out = unique_name("e2e-out");
   broker_.create_topic(in, 4);
   broker_.create_topic(out, 4);
-
-  constexpr int kKeys = 20;
-  constexpr int kPerKey = 100;
-  {
-    PlainProducer producer(broker_.bootstrap_servers());
-    for (int seq = 0; seq < kPerKey; ++seq) {
-      for (int k = 0; k < kKeys; ++k) {
-        producer.send(in, fmt::format("key-{}", k), fmt::format("key-{}:{}", k, seq),
-                      1'700'000'000'000 + seq);
-      }
-    }
-    producer.flush();
-  }
 
   StreamsBuilder builder;
   builder.stream<std::string, std::string>(in)
@@ -63,25 +50,56 @@ TEST_F(EndToEnd, EveryInputRecordIsProcessedOnceAndOrderPerKeyIsKept) {
   });
   streams.start();
   ASSERT_TRUE(streams.wait_for_running(std::chrono::seconds(60)));
+  std::size_t transitions_when_running = 0;
+  {
+    std::lock_guard lock(transitions_mutex);
+    transitions_when_running = transitions.size();
+  }
+
+  constexpr int kKeys = 20;
+  constexpr int kPerKey = 100;
+  {
+    PlainProducer producer(broker_.bootstrap_servers());
+    for (int seq = 0; seq < kPerKey; ++seq) {
+      for (int k = 0; k < kKeys; ++k) {
+        producer.send(in, fmt::format("key-{}", k), fmt::format("key-{}:{}", k, seq),
+                      1'700'000'000'000 + seq);
+      }
+    }
+    producer.flush();
+  }
 
   TopicReader reader(broker_.bootstrap_servers(), out, 4);
   const auto& records = reader.read_at_least(kKeys * kPerKey);
-  ASSERT_EQ(records.size(), static_cast<std::size_t>(kKeys * kPerKey));
+  ASSERT_GE(records.size(), static_cast<std::size_t>(kKeys * kPerKey));
 
-  std::map<std::string, std::vector<int>> per_key;
+  // At-least-once: a record may be processed again after a rebalance, but each key's records
+  // come out in input order, and a replay starts again from an earlier point of that order.
+  std::map<std::string, std::vector<int>> first_seen;  // per key, sequence numbers, replays dropped
   std::set<std::string> values;
   for (const auto& record : records) {
     ASSERT_TRUE(record.key && record.value);
     ASSERT_TRUE(record.value->ends_with(":seen")) << *record.value;
-    values.insert(*record.value);
-    per_key[*record.key].push_back(sequence_of(record.value->substr(0, record.value->size() - 5)));
+    if (!values.insert(*record.value).second) continue;
+    first_seen[*record.key].push_back(
+        sequence_of(record.value->substr(0, record.value->size() - 5)));
   }
-  EXPECT_EQ(values.size(), static_cast<std::size_t>(kKeys * kPerKey)) << "duplicates in output";
-  ASSERT_EQ(per_key.size(), static_cast<std::size_t>(kKeys));
-  for (const auto& [key, seqs] : per_key) {
+  ASSERT_EQ(first_seen.size(), static_cast<std::size_t>(kKeys));
+  for (const auto& [key, seqs] : first_seen) {
     std::vector<int> expected(kPerKey);
     for (int i = 0; i < kPerKey; ++i) expected[static_cast<std::size_t>(i)] = i;
     EXPECT_EQ(seqs, expected) << "order of " << key;
+  }
+  bool rebalanced = false;
+  {
+    std::lock_guard lock(transitions_mutex);
+    for (std::size_t i = transitions_when_running; i < transitions.size(); ++i) {
+      rebalanced = rebalanced || transitions[i].first == KafkaStreams::State::rebalancing;
+    }
+  }
+  // Without a rebalance after the input was written, nothing is processed twice.
+  if (!rebalanced) {
+    EXPECT_EQ(records.size(), values.size()) << "duplicates without a rebalance";
   }
 
   // Both threads got tasks: 4 partitions over 2 threads.
