@@ -17,7 +17,22 @@ KafkaRecordCollector::KafkaRecordCollector(kafka::Producer& producer, ErrorActio
 void KafkaRecordCollector::send(std::string_view topic, std::optional<ByteView> key,
                                 std::optional<ByteView> value, std::int64_t timestamp,
                                 const Headers& headers, std::optional<std::int32_t> partition) {
-  producer_.send(topic, partition, key, value, timestamp, headers);
+  try {
+    producer_.send(topic, partition, key, value, timestamp, headers);
+  } catch (const kafka::KafkaException& error) {
+    if (error.fatal()) throw;
+    // Rejected before it left (too large, unknown partition): the production handler decides.
+    ++failed_;
+    if (on_error_ == ErrorAction::fail) {
+      throw ProcessingFailedException(fmt::format(
+          "{}. default.production.exception.handler is fail; set it to continue to skip such "
+          "records",
+          error.what()));
+    }
+    ++skipped_;
+    logger_->warn("skipping an output record that could not be produced: {}", error.what());
+    return;
+  }
   ++sent_;
 }
 
@@ -46,6 +61,7 @@ void KafkaRecordCollector::flush(std::chrono::milliseconds timeout) {
         "default.production.exception.handler is fail; set it to continue to skip such records",
         failures, first_failure_));
   }
+  skipped_ += failures;
   logger_->warn("skipped {} output record(s) that could not be produced (first: {})", failures,
                 first_failure_);
 }

@@ -1,6 +1,7 @@
 // KafkaRecordCollector: where a stream thread's sink nodes hand serialized records, on the
 // thread's producer. It counts what it sent and what was delivered, and keeps delivery failures
-// until the next `flush`, which applies `default.production.exception.handler` to them: under
+// until the next `flush`, which applies `default.production.exception.handler` to them (records
+// the producer rejects at once, such as one over message.max.bytes, get it at `send`): under
 // `continue` they are logged and counted, under `fail` the flush throws and the thread dies
 // without committing, so the input records are processed again (at-least-once).
 //
@@ -43,6 +44,8 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   std::uint64_t sent() const { return sent_; }
   std::uint64_t delivered() const { return delivered_; }
   std::uint64_t failed() const { return failed_; }
+  // Failed records the production handler skipped (handler `continue`).
+  std::uint64_t skipped() const { return skipped_; }
 
  private:
   void on_delivery(const kafka::DeliveryReport& report);
@@ -53,6 +56,7 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   std::uint64_t sent_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t skipped_ = 0;
   std::uint64_t failures_pending_ = 0;  // failed since the last flush
   std::string first_failure_;
 };

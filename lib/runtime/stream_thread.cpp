@@ -109,7 +109,10 @@ void StreamThread::publish_metrics() {
     active.push_back(id);
   }
   for (const auto& [id, task] : suspended_) total += task->task->metrics();
-  if (collector_) produced_.store(collector_->sent(), std::memory_order_relaxed);
+  if (collector_) {
+    total.production_errors += collector_->skipped();
+    produced_.store(collector_->sent(), std::memory_order_relaxed);
+  }
   std::lock_guard lock(snapshot_mutex_);
   metrics_snapshot_ = total;
   active_snapshot_ = std::move(active);

@@ -152,6 +152,73 @@ TEST_F(Errors, ReplacedThreadTakesOverAndTheRecordIsRetried) {
   EXPECT_TRUE(streams.close(std::chrono::seconds(30)));
 }
 
+// A record the producer rejects (larger than message.max.bytes) under each production handler.
+class ProductionErrors : public Errors {
+ protected:
+  Topology topology_for(const std::string& in, const std::string& out) {
+    StreamsBuilder builder;
+    builder.stream<std::string, std::string>(in).to(out);
+    return builder.build();
+  }
+  void produce(const std::string& in) {
+    PlainProducer producer(broker_.bootstrap_servers());
+    producer.send(in, "small", "ok");
+    producer.send(in, "huge", std::string(5000, 'x'));
+    producer.send(in, "after", "ok too");
+    producer.flush();
+  }
+};
+
+TEST_F(ProductionErrors, ContinueSkipsTheRecordCountsItAndGoesOn) {
+  const std::string in = unique_name("big-in");
+  const std::string out = unique_name("big-out");
+  broker_.create_topic(in, 1);
+  broker_.create_topic(out, 1);
+  produce(in);
+  Topology topology = topology_for(in, out);
+  StreamsConfig config = test::runtime_test_config(broker_.bootstrap_servers(), unique_name("big"));
+  config.set("producer.message.max.bytes", "2000")
+      .set("default.production.exception.handler", "continue");
+  KafkaStreams streams(topology, config);
+  streams.start();
+  TopicReader reader(broker_.bootstrap_servers(), out, 1);
+  const auto& records = reader.read_at_least(2);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].key, "small");
+  EXPECT_EQ(records[1].key, "after");
+  ASSERT_TRUE(wait_until([&] { return streams.metrics().production_errors == 1; }));
+  EXPECT_EQ(streams.state(), KafkaStreams::State::running);
+  EXPECT_TRUE(streams.close(std::chrono::seconds(30)));
+}
+
+TEST_F(ProductionErrors, FailStopsTheThreadNamingTheHandler) {
+  const std::string in = unique_name("big-fail-in");
+  const std::string out = unique_name("big-fail-out");
+  broker_.create_topic(in, 1);
+  broker_.create_topic(out, 1);
+  produce(in);
+  Topology topology = topology_for(in, out);
+  StreamsConfig config =
+      test::runtime_test_config(broker_.bootstrap_servers(), unique_name("big-fail"));
+  config.set("producer.message.max.bytes", "2000");
+  KafkaStreams streams(topology, config);
+  std::string reported;
+  std::mutex mutex;
+  streams.set_uncaught_exception_handler([&](std::exception_ptr error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mutex);
+      reported = e.what();
+    }
+    return KafkaStreams::ExceptionResponse::shutdown_client;
+  });
+  streams.start();
+  ASSERT_TRUE(wait_until([&] { return streams.state() == KafkaStreams::State::error; }));
+  std::lock_guard lock(mutex);
+  EXPECT_THAT(reported, HasSubstr("default.production.exception.handler is fail"));
+}
+
 TEST_F(Errors, MissingSourceTopicFailsStartWithItsName) {
   StreamsBuilder builder;
   builder.stream<std::string, std::string>("no-such-topic").to("whatever");
