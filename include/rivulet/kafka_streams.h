@@ -13,7 +13,8 @@
 //   any running state -> PENDING_ERROR -> ERROR   (a thread died and the handler said so)
 //
 // Thread-safety: every public member may be called from any thread. Listeners and handlers run on
-// the thread that causes the change (a stream thread, or the caller of start/close).
+// the thread that causes the change (a stream thread, or the caller of start/close); they must
+// not call close(), which waits for the stream threads (as in Kafka Streams).
 #pragma once
 
 #include <chrono>

@@ -117,6 +117,18 @@ std::string bootstrap_of(const std::map<std::string, std::string>& config) {
   return found == config.end() ? std::string("(no bootstrap.servers)") : found->second;
 }
 
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+// Creates a client handle, which takes over `conf`; throws ConfigException naming `what`.
+rd_kafka_t* new_handle(rd_kafka_type_t type, ConfPtr conf, std::string_view what) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
+  if (rk == nullptr)
+    throw ConfigException(fmt::format("cannot create a Kafka {}: {}", what, errstr));
+  conf.release();  // owned by rk now
+  return rk;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Consumer
 
@@ -127,12 +139,7 @@ class RdKafkaConsumer final : public Consumer {
     state_.owner = this;
     auto conf = make_conf(config, state_);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &RdKafkaConsumer::rebalance_callback);
-    char errstr[512];
-    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
-    if (rk_ == nullptr) {
-      throw ConfigException(fmt::format("cannot create a Kafka consumer: {}", errstr));
-    }
-    conf.release();  // owned by rk_ now
+    rk_ = new_handle(RD_KAFKA_CONSUMER, std::move(conf), "consumer");
     rd_kafka_poll_set_consumer(rk_);
   }
 
@@ -385,12 +392,7 @@ class RdKafkaProducer final : public Producer {
     state_.owner = this;
     auto conf = make_conf(config, state_);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &RdKafkaProducer::delivery_callback);
-    char errstr[512];
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
-    if (rk_ == nullptr) {
-      throw ConfigException(fmt::format("cannot create a Kafka producer: {}", errstr));
-    }
-    conf.release();
+    rk_ = new_handle(RD_KAFKA_PRODUCER, std::move(conf), "producer");
     bootstrap_ = bootstrap_of(config);
   }
 
@@ -528,13 +530,7 @@ class RdKafkaAdmin final : public Admin {
  public:
   RdKafkaAdmin(const std::map<std::string, std::string>& config, Logger logger) {
     state_.logger = std::move(logger);
-    auto conf = make_conf(config, state_);
-    char errstr[512];
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
-    if (rk_ == nullptr) {
-      throw ConfigException(fmt::format("cannot create a Kafka admin client: {}", errstr));
-    }
-    conf.release();
+    rk_ = new_handle(RD_KAFKA_PRODUCER, make_conf(config, state_), "admin client");
     bootstrap_ = bootstrap_of(config);
   }
 

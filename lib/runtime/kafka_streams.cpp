@@ -166,33 +166,14 @@ class KafkaStreams::Impl {
     return out;
   }
 
-  TaskMetrics metrics() const {
-    std::lock_guard lock(mutex_);
-    TaskMetrics total = retired_.metrics;
-    for (const auto& thread : threads_) total += thread->metrics();
-    return total;
-  }
-
+  TaskMetrics metrics() const { return sum(&Retired::metrics, &runtime::StreamThread::metrics); }
   std::uint64_t records_consumed() const {
-    std::lock_guard lock(mutex_);
-    std::uint64_t total = retired_.consumed;
-    for (const auto& thread : threads_) total += thread->records_consumed();
-    return total;
+    return sum(&Retired::consumed, &runtime::StreamThread::records_consumed);
   }
-
   std::uint64_t records_produced() const {
-    std::lock_guard lock(mutex_);
-    std::uint64_t total = retired_.produced;
-    for (const auto& thread : threads_) total += thread->records_produced();
-    return total;
+    return sum(&Retired::produced, &runtime::StreamThread::records_produced);
   }
-
-  std::uint64_t commits() const {
-    std::lock_guard lock(mutex_);
-    std::uint64_t total = retired_.commits;
-    for (const auto& thread : threads_) total += thread->commits();
-    return total;
-  }
+  std::uint64_t commits() const { return sum(&Retired::commits, &runtime::StreamThread::commits); }
 
   const StreamsConfig& config() const { return context_.config; }
 
@@ -203,6 +184,15 @@ class KafkaStreams::Impl {
     std::uint64_t produced = 0;
     std::uint64_t commits = 0;
   };
+
+  // A counter over the live threads plus what replaced threads did.
+  template <class T, class Getter>
+  T sum(T Retired::*retired, Getter live) const {
+    std::lock_guard lock(mutex_);
+    T total = retired_.*retired;
+    for (const auto& thread : threads_) total += ((*thread).*live)();
+    return total;
+  }
 
   void require_created(std::string_view what) const {
     if (state_ != State::created) {

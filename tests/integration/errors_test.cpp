@@ -22,6 +22,20 @@ using ::testing::HasSubstr;
 
 class Errors : public ::testing::Test {
  protected:
+  // Makes `streams` shut down when a thread dies, and returns where the error's message goes.
+  static std::shared_ptr<test::Guarded<std::string>> report_deaths(KafkaStreams& streams) {
+    auto reported = std::make_shared<test::Guarded<std::string>>();
+    streams.set_uncaught_exception_handler([reported](std::exception_ptr error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        reported->set(e.what());
+      }
+      return KafkaStreams::ExceptionResponse::shutdown_client;
+    });
+    return reported;
+  }
+
   DevBroker broker_{DevBroker::Options{.brokers = 1}};
 };
 
@@ -92,22 +106,11 @@ TEST_F(Errors, ProcessingFailureUnderLogAndFailShutsTheClientDownInError) {
   Topology topology = builder.build();
   KafkaStreams streams(topology,
                        test::runtime_test_config(broker_.bootstrap_servers(), unique_name("fail")));
-  std::string reported;
-  std::mutex mutex;
-  streams.set_uncaught_exception_handler([&](std::exception_ptr error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::lock_guard lock(mutex);
-      reported = e.what();
-    }
-    return KafkaStreams::ExceptionResponse::shutdown_client;
-  });
+  auto reported = report_deaths(streams);
   streams.start();
   ASSERT_TRUE(wait_until([&] { return streams.state() == KafkaStreams::State::error; }));
-  std::lock_guard lock(mutex);
-  EXPECT_THAT(reported, HasSubstr("cannot handle boom"));
-  EXPECT_THAT(reported, HasSubstr("processing.exception.handler is log_and_fail"));
+  EXPECT_THAT(reported->get(), HasSubstr("cannot handle boom"));
+  EXPECT_THAT(reported->get(), HasSubstr("processing.exception.handler is log_and_fail"));
 }
 
 TEST_F(Errors, ReplacedThreadTakesOverAndTheRecordIsRetried) {
@@ -202,21 +205,10 @@ TEST_F(ProductionErrors, FailStopsTheThreadNamingTheHandler) {
       test::runtime_test_config(broker_.bootstrap_servers(), unique_name("big-fail"));
   config.set("producer.message.max.bytes", "2000");
   KafkaStreams streams(topology, config);
-  std::string reported;
-  std::mutex mutex;
-  streams.set_uncaught_exception_handler([&](std::exception_ptr error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::lock_guard lock(mutex);
-      reported = e.what();
-    }
-    return KafkaStreams::ExceptionResponse::shutdown_client;
-  });
+  auto reported = report_deaths(streams);
   streams.start();
   ASSERT_TRUE(wait_until([&] { return streams.state() == KafkaStreams::State::error; }));
-  std::lock_guard lock(mutex);
-  EXPECT_THAT(reported, HasSubstr("default.production.exception.handler is fail"));
+  EXPECT_THAT(reported->get(), HasSubstr("default.production.exception.handler is fail"));
 }
 
 TEST_F(Errors, MissingSourceTopicFailsStartWithItsName) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,24 @@ inline bool wait_until(const std::function<bool()>& condition,
   }
   return true;
 }
+
+// A value written by one thread (a handler) and read by the test.
+template <class T>
+class Guarded {
+ public:
+  void set(T value) {
+    std::lock_guard lock(mutex_);
+    value_ = std::move(value);
+  }
+  T get() const {
+    std::lock_guard lock(mutex_);
+    return value_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  T value_{};
+};
 
 // A unique name per call, so tests sharing a broker never share a group or a topic.
 inline std::string unique_name(const std::string& prefix) {
