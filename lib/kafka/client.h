@@ -47,6 +47,10 @@ class KafkaException : public StreamsException {
   bool fatal_;
 };
 
+// Keeps the memory behind a ConsumerRecord's views alive; releases it with its own function, so
+// that each client owns records its way with no allocation of its own per record.
+using RecordOwner = std::unique_ptr<void, void (*)(void*)>;
+
 // One consumed record. `topic`, `key` and `value` view memory kept alive by `owner`.
 struct ConsumerRecord {
   std::string_view topic;
@@ -56,7 +60,7 @@ struct ConsumerRecord {
   std::optional<ByteView> key;
   std::optional<ByteView> value;
   Headers headers;
-  std::shared_ptr<const void> owner;
+  RecordOwner owner{nullptr, [](void*) {}};
 };
 
 // Called by `Consumer::poll` (on the polling thread) when the group's assignment changes. With

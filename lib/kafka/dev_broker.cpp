@@ -235,7 +235,11 @@ class DevBroker::Impl {
     }
     // The cluster needs a client handle for its bookkeeping; it has no brokers to talk to.
     // Notices (such as "no bootstrap.servers configured") are not worth printing.
-    handle_ = new_producer({{"log_level", "4"}});
+    // The mock brokers' sockets take this handle's settings. With Nagle's algorithm on, a small
+    // response written while the previous one is unacknowledged waits for the client's delayed
+    // ACK (~40 ms) whenever the client goes quiet, as a producer does in a flush: measured, that
+    // was half of the end-to-end p99 (docs/benchmarks.md).
+    handle_ = new_producer({{"log_level", "4"}, {"socket.nagle.disable", "true"}});
     cluster_.reset(rd_kafka_mock_cluster_new(handle_.get(), options_.brokers));
     if (!cluster_) throw StreamsException("DevBroker: cannot start librdkafka's mock cluster");
     cluster_bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_.get());

@@ -339,9 +339,8 @@ class RdKafkaConsumer final : public Consumer {
 
   static ConsumerRecord to_record(rd_kafka_message_t* message) {
     ConsumerRecord record;
-    record.owner = std::shared_ptr<const void>(message, [](const void* m) {
-      rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(const_cast<void*>(m)));
-    });
+    record.owner = RecordOwner(
+        message, [](void* m) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(m)); });
     record.topic = rd_kafka_topic_name(message->rkt);
     record.partition = message->partition;
     record.offset = message->offset;

@@ -15,12 +15,10 @@ PartitionGroup::PartitionGroup(StreamTask& task,
       partitions_(partitions),
       max_idle_ms_(max_idle_ms),
       max_buffered_(std::max<std::size_t>(1, max_buffered)) {
-  queues_.reserve(partitions.size());
   for (const kafka::TopicPartition& tp : partitions) {
-    Queue queue;
+    Queue& queue = queues_.emplace_back();
     queue.partition = tp;
     queue.input = task.input_index(tp.topic);
-    queues_.push_back(std::move(queue));
   }
 }
 

@@ -69,7 +69,7 @@ class PartitionGroup {
 
   StreamTask& task_;
   std::vector<kafka::TopicPartition> partitions_;
-  std::vector<Queue> queues_;
+  std::deque<Queue> queues_;  // a deque: a Queue (of move-only records) is never relocated
   std::int64_t max_idle_ms_;
   std::size_t max_buffered_;
   std::size_t buffered_ = 0;

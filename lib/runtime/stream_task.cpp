@@ -85,9 +85,17 @@ struct CurrentRecord {
 };
 }  // namespace
 
+void StreamTask::set_metadata(const detail::RawRecord& raw) {
+  // Assigned in place: the topic's string keeps its buffer from record to record.
+  if (!metadata_) metadata_.emplace();
+  metadata_->topic.assign(raw.topic);
+  metadata_->partition = raw.partition;
+  metadata_->offset = raw.offset;
+}
+
 std::optional<std::int64_t> StreamTask::prepare(std::size_t index, const detail::RawRecord& raw) {
   Input& input = inputs_[index];
-  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
+  set_metadata(raw);
   CurrentRecord current(current_raw_, raw);
   std::optional<std::int64_t> timestamp =
       input.source->deserialize(raw, input.partition_time, *input.slot);
@@ -97,7 +105,7 @@ std::optional<std::int64_t> StreamTask::prepare(std::size_t index, const detail:
 
 void StreamTask::process_prepared(std::size_t index, const detail::RawRecord& raw) {
   Input& input = inputs_[index];
-  metadata_ = RecordMetadata{std::string(raw.topic), raw.partition, raw.offset};
+  set_metadata(raw);
   CurrentRecord current(current_raw_, raw);
   stream_time_ = std::max(stream_time_, input.partition_time);
   input.source->process_slot(*input.slot);

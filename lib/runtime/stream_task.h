@@ -115,6 +115,7 @@ class StreamTask final : public detail::TaskContext {
   };
 
   int punctuate(PunctuationType type, std::int64_t now);
+  void set_metadata(const detail::RawRecord& raw);
   void dead_letter(const detail::RawRecord& raw, const std::exception& error);
   std::string describe_origin() const;
 

@@ -54,14 +54,15 @@ class GroupHarness {
 
   void add(const std::string& topic, std::int64_t offset, std::int64_t timestamp,
            const std::string& value) {
-    auto bytes = std::make_shared<std::string>(value);
+    auto* bytes = new std::string(value);
     kafka::ConsumerRecord record;
     record.topic = topic == "a" ? kTopicA : kTopicB;
     record.partition = 0;
     record.offset = offset;
     record.timestamp = timestamp;
     record.value = ByteView(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size());
-    record.owner = bytes;
+    record.owner =
+        kafka::RecordOwner(bytes, [](void* text) { delete static_cast<std::string*>(text); });
     group_->add(std::move(record));
   }
   // Processes until the group stops making progress at wall-clock time `now`.
