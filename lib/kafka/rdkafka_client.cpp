@@ -181,7 +181,10 @@ class RdKafkaConsumer final : public Consumer {
         out.clear();
         generation = rebalances_;
       }
-      if (listener_error_) break;
+      if (listener_error_) {
+        if (message != nullptr) rd_kafka_message_destroy(message);
+        break;
+      }
       if (message == nullptr) break;
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         handle_error_message(message);
