@@ -37,7 +37,7 @@ struct TopicPartition {
 // that is down, a coordinator that moved); `fatal` that the client can no longer be used.
 class KafkaException : public StreamsException {
  public:
-  KafkaException(const std::string& what, bool retriable = false, bool fatal = false)
+  explicit KafkaException(const std::string& what, bool retriable = false, bool fatal = false)
       : StreamsException(what), retriable_(retriable), fatal_(fatal) {}
   bool retriable() const { return retriable_; }
   bool fatal() const { return fatal_; }

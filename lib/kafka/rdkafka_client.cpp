@@ -125,7 +125,7 @@ rd_kafka_t* new_handle(rd_kafka_type_t type, ConfPtr conf, std::string_view what
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
   if (rk == nullptr)
     throw ConfigException(fmt::format("cannot create a Kafka {}: {}", what, errstr));
-  conf.release();  // owned by rk now
+  static_cast<void>(conf.release());  // owned by rk now
   return rk;
 }
 
@@ -143,6 +143,8 @@ class RdKafkaConsumer final : public Consumer {
     rd_kafka_poll_set_consumer(rk_);
   }
 
+  RdKafkaConsumer(const RdKafkaConsumer&) = delete;
+  RdKafkaConsumer& operator=(const RdKafkaConsumer&) = delete;
   ~RdKafkaConsumer() override {
     if (abandoned_) {
       rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -398,6 +400,8 @@ class RdKafkaProducer final : public Producer {
     bootstrap_ = bootstrap_of(config);
   }
 
+  RdKafkaProducer(const RdKafkaProducer&) = delete;
+  RdKafkaProducer& operator=(const RdKafkaProducer&) = delete;
   ~RdKafkaProducer() override {
     // Whatever is still queued is given a moment to leave; the runtime flushes before it closes.
     // Reports of it go nowhere: the listener's owner may be gone.
@@ -536,6 +540,8 @@ class RdKafkaAdmin final : public Admin {
     bootstrap_ = bootstrap_of(config);
   }
 
+  RdKafkaAdmin(const RdKafkaAdmin&) = delete;
+  RdKafkaAdmin& operator=(const RdKafkaAdmin&) = delete;
   ~RdKafkaAdmin() override { rd_kafka_destroy(rk_); }
 
   std::map<std::string, std::int32_t> describe_topics(const std::vector<std::string>& topics,
@@ -605,6 +611,9 @@ class RdKafkaAdmin final : public Admin {
     std::vector<rd_kafka_NewTopic_t*> requests;
     struct Cleanup {
       std::vector<rd_kafka_NewTopic_t*>& list;
+      explicit Cleanup(std::vector<rd_kafka_NewTopic_t*>& topics) : list(topics) {}
+      Cleanup(const Cleanup&) = delete;
+      Cleanup& operator=(const Cleanup&) = delete;
       ~Cleanup() {
         for (auto* t : list) rd_kafka_NewTopic_destroy(t);
       }

@@ -64,6 +64,8 @@ class KafkaStreams::Impl {
   }
 
   ~Impl() { close(std::chrono::milliseconds::max()); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   void start() {
     {
@@ -254,7 +256,7 @@ class KafkaStreams::Impl {
     }
     if (handler) {
       try {
-        response = handler(error);
+        response = handler(std::move(error));
       } catch (const std::exception& e) {
         context_.logger->error("the uncaught exception handler threw: {}", e.what());
       }

@@ -79,6 +79,8 @@ class StreamThread final : private kafka::RebalanceListener {
 
   StreamThread(const RuntimeContext& context, int index, Callbacks callbacks);
   ~StreamThread() override;  // REQUIRES: joined (or never started)
+  StreamThread(const StreamThread&) = delete;
+  StreamThread& operator=(const StreamThread&) = delete;
 
   void start();
   // Asks the thread to finish the record in hand, commit, close its tasks and leave the group.
