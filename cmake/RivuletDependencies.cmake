@@ -9,3 +9,5 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 # Boost's header-only libraries: Asio for the development broker's TCP forwarder (and the HTTP
 # server later).
 find_package(Boost 1.74 REQUIRED)
+# RocksDB for the persistent state stores (Debian's librocksdb-dev ships a CMake package).
+find_package(RocksDB REQUIRED)

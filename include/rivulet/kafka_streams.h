@@ -4,7 +4,8 @@
 //
 // An instance runs `num.stream.threads` stream threads. Each owns one consumer, one producer and
 // the tasks (one per sub-topology and input partition) the group assigned to it, and processes
-// them with no lock on the hot path. Offsets are committed every `commit.interval.ms` and when
+// them with no lock on the hot path. A task with state stores first restores them from their
+// changelog topics (the instance stays REBALANCING meanwhile), then runs. Offsets are committed every `commit.interval.ms` and when
 // partitions are revoked, only after everything the committed records produced was delivered
 // (at-least-once).
 //
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include <rivulet/state/restore_listener.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/task_id.h>
 #include <rivulet/task_metrics.h>
@@ -96,6 +98,8 @@ class KafkaStreams {
   State state() const;
   void set_state_listener(StateListener listener);                        // REQUIRES: state CREATED
   void set_uncaught_exception_handler(UncaughtExceptionHandler handler);  // REQUIRES: CREATED
+  // Told about every store restoration of this instance's threads. REQUIRES: state CREATED.
+  void set_global_state_restore_listener(std::shared_ptr<StateRestoreListener> listener);
 
   // Waits until the instance is RUNNING (true) or `timeout` passed / it stopped (false).
   bool wait_for_running(std::chrono::milliseconds timeout) const;
@@ -107,6 +111,8 @@ class KafkaStreams {
   std::uint64_t records_consumed() const;
   std::uint64_t records_produced() const;
   std::uint64_t commits() const;
+  // Changelog records applied to stores by restoration, since start.
+  std::uint64_t records_restored() const;
 
   const StreamsConfig& config() const;
 

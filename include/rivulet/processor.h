@@ -33,7 +33,9 @@
 #include <rivulet/errors.h>
 #include <rivulet/punctuation.h>
 #include <rivulet/record.h>
+#include <rivulet/state/state_store.h>
 #include <rivulet/task_id.h>
+#include <rivulet/detail/type_name.h>
 
 namespace rivulet {
 
@@ -79,8 +81,28 @@ class ProcessorContext {
   std::int64_t current_system_time_ms() const { return task_->wall_clock_time(); }
   // Asks the task to commit as soon as possible (after the current record).
   void commit() { task_->request_commit(); }
+  // The state store `name`, which must be connected to this processor (Topology::add_state_store
+  // or connect_processor_and_state_stores) and be of type `Store` (KeyValueStore<K, V>,
+  // WindowStore<K, V>, SessionStore<K, V>). Throws StreamsException otherwise. The reference is
+  // valid until `close`.
+  template <class Store>
+  Store& get_state_store(std::string_view name) {
+    StateStore& store = task_->state_store(*node_, name);
+    auto* typed = dynamic_cast<Store*>(&store);
+    if (typed == nullptr) {
+      throw StreamsException("state store '" + std::string(name) + "' of processor '" +
+                             node_->name() + "' is not a " + detail::type_name(typeid(Store)));
+    }
+    return *typed;
+  }
+
   // The name of the node this processor runs as.
   const std::string& processor_name() const { return node_->name(); }
+
+  // For the DSL's own processors, not for users: the node and the task behind this context (to
+  // report dropped and late records).
+  const detail::ProcessorNode& node() const { return *node_; }
+  detail::TaskContext& task_context() const { return *task_; }
 
  private:
   detail::ProcessorNode& child(std::string_view child_name) const {

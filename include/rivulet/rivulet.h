@@ -13,6 +13,10 @@
 #include <rivulet/repartitioned.h>
 #include <rivulet/serde.h>
 #include <rivulet/serdes.h>
+#include <rivulet/state/key_value_store.h>
+#include <rivulet/state/restore_listener.h>
+#include <rivulet/state/stores.h>
+#include <rivulet/state/window_store.h>
 #include <rivulet/streams_builder.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/topology.h>

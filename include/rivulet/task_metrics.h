@@ -14,6 +14,8 @@ struct TaskMetrics {
   std::uint64_t invalid_timestamps = 0;      // records dropped for a negative event time
   std::uint64_t dead_lettered = 0;           // records sent to the dead-letter topic
   std::uint64_t punctuations = 0;            // punctuator calls
+  std::uint64_t late_records_dropped = 0;    // records for windows already closed (past grace)
+  std::uint64_t dropped_records = 0;         // records an operator cannot use (a null key, ...)
 
   TaskMetrics& operator+=(const TaskMetrics& other) {
     records_processed += other.records_processed;
@@ -23,6 +25,8 @@ struct TaskMetrics {
     invalid_timestamps += other.invalid_timestamps;
     dead_lettered += other.dead_lettered;
     punctuations += other.punctuations;
+    late_records_dropped += other.late_records_dropped;
+    dropped_records += other.dropped_records;
     return *this;
   }
 };

@@ -25,6 +25,7 @@
 #include <rivulet/detail/source_sink_nodes.h>
 #include <rivulet/processor.h>
 #include <rivulet/produced.h>
+#include <rivulet/state/stores.h>
 
 namespace rivulet {
 
@@ -153,6 +154,18 @@ class Topology {
                                std::move(produced));
   }
 
+  // Adds a state store built by `builder` (see state/stores.h) and connects it to `processors`,
+  // which must exist already. Processors that share a store run in the same task, so they join
+  // one sub-topology.
+  template <class Store>
+  Topology& add_state_store(const StoreBuilder<Store>& builder,
+                            const std::vector<std::string>& processors = {}) {
+    return add_store_factory(builder.factory(), processors);
+  }
+  // Lets `processor` use `stores` (already added) through ProcessorContext::get_state_store.
+  Topology& connect_processor_and_state_stores(const std::string& processor,
+                                               const std::vector<std::string>& stores);
+
   // Declares `topic` as internal (a repartition topic): in Kafka it is named
   // "<application.id>-<topic>" and created by the application.
   Topology& add_internal_topic(std::string topic, int partitions = -1);
@@ -187,6 +200,8 @@ class Topology {
   }
 
   Topology& add_node(detail::NodeFactory node);
+  Topology& add_store_factory(detail::StoreFactory store,
+                              const std::vector<std::string>& processors);
 
   std::unique_ptr<detail::TopologyImpl> impl_;
 };

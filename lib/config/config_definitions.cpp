@@ -172,6 +172,23 @@ constexpr std::array kDefinitions{
                "is forwarded downstream.",
     },
     ConfigDefinition{
+        .name = "state.memory.max.bytes",
+        .type = ConfigType::int64,
+        .default_value = "268435456",
+        .min_value = 0,
+        .doc = "One memory budget for all local state of the process: the record caches "
+               "(statestore.cache.max.bytes, taken from the budget) and RocksDB's block cache and "
+               "memtables (the rest, shared by every store). 0 lifts the bound: each RocksDB store "
+               "then uses its own default cache.",
+    },
+    ConfigDefinition{
+        .name = "rocksdb.config",
+        .type = ConfigType::string,
+        .default_value = "",
+        .doc = "RocksDB options applied to every persistent store, as a RocksDB options string "
+               "(\"write_buffer_size=8388608;max_write_buffer_number=2\").",
+    },
+    ConfigDefinition{
         .name = "num.standby.replicas",
         .type = ConfigType::int32,
         .default_value = "0",
@@ -216,6 +233,13 @@ constexpr std::array kDefinitions{
         .type = ConfigType::string,
         .default_value = "",
         .doc = "Topic that the exception handlers send the records they skip to; empty for none.",
+    },
+    ConfigDefinition{
+        .name = "errors.dead.letter.queue.late.records",
+        .type = ConfigType::boolean,
+        .default_value = "false",
+        .doc = "Whether records that arrive after their window closed (past the grace period) "
+               "also go to the dead-letter topic; they are dropped and counted either way.",
     },
     ConfigDefinition{
         .name = "default.timestamp.extractor",

@@ -92,6 +92,19 @@ class Consumer {
   virtual void resume(const std::vector<TopicPartition>& partitions) = 0;
   // Moves the fetch position of an assigned partition to `offset`.
   virtual void seek(const TopicPartition& partition, std::int64_t offset) = 0;
+  // Manual assignment, for a consumer that does not subscribe (the restore consumer): adds
+  // `start`'s partitions to the assignment, each read from its offset.
+  virtual void assign_partitions(const std::map<TopicPartition, std::int64_t>& start) = 0;
+  // Removes partitions from a manual assignment.
+  virtual void unassign_partitions(const std::vector<TopicPartition>& partitions) = 0;
+  // Each partition's log start and log end offsets (low and high watermarks; under
+  // read_committed the end is the last stable offset), asked of the brokers in one round.
+  // Throws KafkaException when they do not answer within `timeout`.
+  virtual std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> watermarks(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) = 0;
+  // The offset of the next record `poll` returns for an assigned partition (past any records it
+  // skipped, such as transaction markers); nullopt before the first fetch.
+  virtual std::optional<std::int64_t> position(const TopicPartition& partition) = 0;
   // Commits, synchronously, the next offsets to read. Throws KafkaException on failure (for
   // example when the member is no longer part of the group's generation).
   virtual void commit(const std::map<TopicPartition, std::int64_t>& offsets) = 0;

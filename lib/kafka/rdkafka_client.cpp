@@ -234,6 +234,57 @@ class RdKafkaConsumer final : public Consumer {
     check(list->elems[0].err, "seek " + partition.to_string());
   }
 
+  // librdkafka 2.0 allows incremental assignment only with a group.id, which a restore consumer
+  // has none of: the whole manual assignment is set again, each partition kept at its position.
+  void assign_partitions(const std::map<TopicPartition, std::int64_t>& start) override {
+    if (start.empty()) return;
+    refresh_manual_positions();
+    for (const auto& [tp, offset] : start) manual_[tp] = offset;
+    apply_manual_assignment();
+  }
+
+  void unassign_partitions(const std::vector<TopicPartition>& partitions) override {
+    if (partitions.empty()) return;
+    refresh_manual_positions();
+    for (const TopicPartition& tp : partitions) manual_.erase(tp);
+    apply_manual_assignment();
+  }
+
+  std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> watermarks(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) override {
+    std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> out;
+    if (partitions.empty()) return out;
+    // ListOffsets for the earliest (-2) and the latest (-1) "timestamps": one request per
+    // broker each, however many partitions.
+    for (const std::int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
+      auto list = to_list(partitions);
+      for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = which;
+      const rd_kafka_resp_err_t err =
+          rd_kafka_offsets_for_times(rk_, list.get(), static_cast<int>(timeout.count()));
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw KafkaException(
+            fmt::format("reading the offsets of {} partition(s) (first {}) failed: {}",
+                        partitions.size(), partitions.front().to_string(), rd_kafka_err2str(err)),
+            true);
+      }
+      for (int i = 0; i < list->cnt; ++i) {
+        const TopicPartition tp{list->elems[i].topic, list->elems[i].partition};
+        check(list->elems[i].err, "reading the offsets of " + tp.to_string());
+        auto& [low, high] = out[tp];
+        (which == RD_KAFKA_OFFSET_BEGINNING ? low : high) = list->elems[i].offset;
+      }
+    }
+    return out;
+  }
+
+  std::optional<std::int64_t> position(const TopicPartition& partition) override {
+    auto list = to_list({partition});
+    check(rd_kafka_position(rk_, list.get()), "position of " + partition.to_string());
+    const std::int64_t offset = list->elems[0].offset;
+    if (offset < 0) return std::nullopt;
+    return offset;
+  }
+
   void commit(const std::map<TopicPartition, std::int64_t>& offsets) override {
     if (offsets.empty()) return;
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
@@ -285,11 +336,41 @@ class RdKafkaConsumer final : public Consumer {
   void close() override {
     if (closed_ || abandoned_) return;
     closed_ = true;
-    check(rd_kafka_consumer_close(rk_), "closing the consumer");
+    const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
+    // A consumer without a group (the restore consumer) has no group to leave.
+    if (err != RD_KAFKA_RESP_ERR__UNKNOWN_GROUP) check(err, "closing the consumer");
     if (listener_error_) std::rethrow_exception(std::exchange(listener_error_, nullptr));
   }
 
  private:
+  void refresh_manual_positions() {
+    if (manual_.empty()) return;
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(manual_.size())));
+    for (const auto& [tp, offset] : manual_) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+    }
+    check(rd_kafka_position(rk_, list.get()), "reading positions");
+    for (int i = 0; i < list->cnt; ++i) {
+      if (list->elems[i].offset >= 0) {
+        manual_[TopicPartition{list->elems[i].topic, list->elems[i].partition}] =
+            list->elems[i].offset;
+      }
+    }
+  }
+
+  void apply_manual_assignment() {
+    if (manual_.empty()) {
+      check(rd_kafka_assign(rk_, nullptr), "unassigning partitions");
+      return;
+    }
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(manual_.size())));
+    for (const auto& [tp, offset] : manual_) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+          offset;
+    }
+    check(rd_kafka_assign(rk_, list.get()), "assigning partitions");
+  }
+
   static void rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     static_cast<RdKafkaConsumer*>(static_cast<ClientState*>(opaque)->owner)
@@ -384,6 +465,7 @@ class RdKafkaConsumer final : public Consumer {
   std::exception_ptr listener_error_;
   bool closed_ = false;
   bool abandoned_ = false;
+  std::map<TopicPartition, std::int64_t> manual_;  // manual assignment: partition -> position
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,27 @@ std::string describe_counts(const std::vector<std::string>& topics,
 
 }  // namespace
 
+kafka::NewTopic changelog_topic(const RuntimeContext& context, const detail::StoreFactory& store) {
+  // Windowed stores forget old windows, so their changelogs may too: compact plus delete, kept
+  // for the store's retention and a day more (Kafka Streams'
+  // windowstore.changelog.additional.retention.ms default).
+  constexpr std::int64_t kAdditionalRetentionMs = 24 * 60 * 60 * 1000;
+  kafka::NewTopic topic;
+  topic.name = detail::TopologyImpl::changelog_topic(context.application_id, store.name);
+  topic.replication_factor = context.config.replication_factor();
+  if (store.kind == StoreKind::key_value) {
+    topic.configs = {{"cleanup.policy", "compact"}};
+  } else {
+    topic.configs = {{"cleanup.policy", "compact,delete"},
+                     {"retention.ms", std::to_string(store.retention_period + kAdditionalRetentionMs)}};
+  }
+  for (const auto& [key, value] : context.config.internal_topic_configs()) {
+    topic.configs[key] = value;
+  }
+  for (const auto& [key, value] : store.log_config) topic.configs[key] = value;
+  return topic;
+}
+
 std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context) {
   const detail::TopologyImpl& topology = *context.topology;
   const std::string& app = context.application_id;
@@ -115,6 +136,36 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
     to_create.push_back(std::move(topic));
     counts[name] = found->second;
   }
+  // Changelogs: one partition per task of the sub-topology that owns the store.
+  std::vector<std::string> changelogs;
+  for (const detail::SubtopologyInfo& sub : subtopologies) {
+    std::int32_t tasks = 0;
+    for (const std::string& topic : sub.source_topics) {
+      const std::string name = topology.resolve_topic(app, topic);
+      auto found = counts.find(name);
+      if (found != counts.end()) tasks = std::max(tasks, found->second);
+    }
+    for (const std::string& store_name : sub.stores) {
+      const detail::StoreFactory& store = *topology.find_store(store_name);
+      if (!store.logging) continue;
+      kafka::NewTopic topic = changelog_topic(context, store);
+      topic.partitions = tasks;
+      changelogs.push_back(topic.name);
+      to_create.push_back(std::move(topic));
+    }
+  }
+  if (!changelogs.empty()) {
+    const std::map<std::string, std::int32_t> existing = admin->describe_topics(changelogs, timeout);
+    for (const kafka::NewTopic& topic : to_create) {
+      auto found = existing.find(topic.name);
+      if (found != existing.end() && found->second != topic.partitions) {
+        throw StreamsException(fmt::format(
+            "changelog topic '{}' exists with {} partitions, but the topology has {} tasks for "
+            "its store; delete it or reset the application",
+            topic.name, found->second, topic.partitions));
+      }
+    }
+  }
   if (!to_create.empty()) admin->create_topics(to_create, timeout);
 
   // Co-partitioning: the topics one sub-topology reads go to the same task by partition number.
@@ -132,8 +183,8 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
           sub.id, describe_counts(topics, counts)));
     }
   }
-  context.logger->info("start-up checks passed: {} source and {} internal topic(s)",
-                       context.source_topics.size(), internal.size());
+  context.logger->info("start-up checks passed: {} source, {} repartition and {} changelog topic(s)",
+                       context.source_topics.size(), internal.size(), changelogs.size());
   return counts;
 }
 

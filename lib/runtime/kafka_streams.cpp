@@ -12,6 +12,8 @@
 #include "kafka/rdkafka_client.h"
 #include "runtime/internal_topics.h"
 #include "runtime/stream_thread.h"
+#include "state/rocksdb_resources.h"
+#include "state/state_directory.h"
 #include "topology/topology_impl.h"
 
 namespace rivulet {
@@ -60,7 +62,35 @@ class KafkaStreams::Impl {
       }
     }
     for (const std::string& warning : config.warnings()) context_.logger->warn("{}", warning);
+    set_up_state(config, graph);
     context_.config = std::move(config);
+  }
+
+  // The state directory, the memory budget's RocksDB part and each thread's record cache.
+  void set_up_state(const StreamsConfig& config, const detail::TopologyImpl& graph) {
+    const std::int64_t cache_bytes = config.statestore_cache_max_bytes();
+    const std::int64_t budget = config.get_long("state.memory.max.bytes");
+    const std::string rocksdb_options = config.get_string("rocksdb.config");
+    if (budget > 0 && cache_bytes >= budget) {
+      throw ConfigException(fmt::format(
+          "state.memory.max.bytes ({}) must be larger than statestore.cache.max.bytes ({}): the "
+          "record caches come out of the state memory budget, and RocksDB gets the rest",
+          budget, cache_bytes));
+    }
+    if (budget == 0 && !rocksdb_options.empty()) {
+      throw ConfigException(
+          "rocksdb.config needs a state memory budget (state.memory.max.bytes > 0): the options "
+          "apply through the shared RocksDB resources");
+    }
+    context_.cache_bytes_per_thread =
+        static_cast<std::uint64_t>(cache_bytes / std::max(1, config.num_stream_threads()));
+    if (graph.stores().empty()) return;
+    context_.state_directory =
+        std::make_shared<state::StateDirectory>(config.state_dir(), context_.application_id);
+    if (budget > 0) {
+      context_.rocksdb = state::make_rocksdb_resources(
+          static_cast<std::uint64_t>(budget - cache_bytes), rocksdb_options);
+    }
   }
 
   ~Impl() { close(std::chrono::milliseconds::max()); }
@@ -149,6 +179,12 @@ class KafkaStreams::Impl {
     handler_ = std::move(handler);
   }
 
+  void set_global_state_restore_listener(std::shared_ptr<StateRestoreListener> listener) {
+    std::lock_guard lock(mutex_);
+    require_created("set_global_state_restore_listener");
+    context_.restore_listener = std::move(listener);
+  }
+
   bool wait_for_running(std::chrono::milliseconds timeout) const {
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, timeout, [&] {
@@ -176,6 +212,9 @@ class KafkaStreams::Impl {
     return sum(&Retired::produced, &runtime::StreamThread::records_produced);
   }
   std::uint64_t commits() const { return sum(&Retired::commits, &runtime::StreamThread::commits); }
+  std::uint64_t records_restored() const {
+    return sum(&Retired::restored, &runtime::StreamThread::records_restored);
+  }
 
   const StreamsConfig& config() const { return context_.config; }
 
@@ -185,6 +224,7 @@ class KafkaStreams::Impl {
     std::uint64_t consumed = 0;
     std::uint64_t produced = 0;
     std::uint64_t commits = 0;
+    std::uint64_t restored = 0;
   };
 
   // A counter over the live threads plus what replaced threads did.
@@ -305,6 +345,7 @@ class KafkaStreams::Impl {
     retired_.consumed += thread.records_consumed();
     retired_.produced += thread.records_produced();
     retired_.commits += thread.commits();
+    retired_.restored += thread.records_restored();
     auto found = std::find_if(threads_.begin(), threads_.end(),
                               [&](const auto& t) { return t.get() == &thread; });
     retired_threads_.push_back(std::move(*found));
@@ -378,6 +419,13 @@ void KafkaStreams::set_state_listener(StateListener listener) {
 }
 void KafkaStreams::set_uncaught_exception_handler(UncaughtExceptionHandler handler) {
   impl_->set_uncaught_exception_handler(std::move(handler));
+}
+void KafkaStreams::set_global_state_restore_listener(
+    std::shared_ptr<StateRestoreListener> listener) {
+  impl_->set_global_state_restore_listener(std::move(listener));
+}
+std::uint64_t KafkaStreams::records_restored() const {
+  return impl_->records_restored();
 }
 bool KafkaStreams::wait_for_running(std::chrono::milliseconds timeout) const {
   return impl_->wait_for_running(timeout);

@@ -1,5 +1,7 @@
 #include "runtime/record_collector.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
@@ -40,9 +42,21 @@ std::int32_t KafkaRecordCollector::partition_count(std::string_view topic) {
   return producer_.partition_count(topic);
 }
 
+std::optional<std::int64_t> KafkaRecordCollector::written_offset(std::string_view topic,
+                                                                 std::int32_t partition) {
+  auto it = changelog_offsets_.find(std::pair<std::string, std::int32_t>(topic, partition));
+  if (it == changelog_offsets_.end()) return std::nullopt;
+  return it->second;
+}
+
 void KafkaRecordCollector::on_delivery(const kafka::DeliveryReport& report) {
   if (!report.error) {
     ++delivered_;
+    if (report.topic.ends_with("-changelog") && report.offset >= 0) {
+      std::int64_t& offset =
+          changelog_offsets_[std::pair<std::string, std::int32_t>(report.topic, report.partition)];
+      offset = std::max(offset, report.offset);
+    }
     return;
   }
   ++failed_;

@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include <rivulet/detail/task_context.h>
@@ -33,6 +35,9 @@ class KafkaRecordCollector final : public detail::RecordCollector {
             std::int64_t timestamp, const Headers& headers,
             std::optional<std::int32_t> partition) override;
   std::int32_t partition_count(std::string_view topic) override;
+  // Tracked for changelog topics ("...-changelog") only, from delivery reports.
+  std::optional<std::int64_t> written_offset(std::string_view topic,
+                                             std::int32_t partition) override;
 
   // Waits until everything sent so far is delivered or failed, then applies the production
   // handler to the failures. Throws ProcessingFailedException (handler `fail`) or KafkaException
@@ -59,6 +64,7 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   std::uint64_t skipped_ = 0;
   std::uint64_t failures_pending_ = 0;  // failed since the last flush
   std::string first_failure_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t, std::less<>> changelog_offsets_;
 };
 
 }  // namespace rivulet::runtime

@@ -24,7 +24,7 @@ std::int64_t next_after(std::int64_t start, std::int64_t interval, std::int64_t 
 
 StreamTask::StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph,
                        TaskSettings settings, detail::RecordCollector& collector, Clock wall_clock,
-                       std::shared_ptr<spdlog::logger> logger)
+                       std::shared_ptr<spdlog::logger> logger, TaskStateOptions state)
     : id_(id),
       graph_(std::move(graph)),
       settings_(std::move(settings)),
@@ -35,6 +35,18 @@ StreamTask::StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph,
     const std::string& topic = graph_->source_topics()[i];
     detail::SourceNodeBase* source = graph_->source_for(topic);
     inputs_.push_back(Input{topic, source, source->make_slot()});
+  }
+  if (!graph_->stores().empty()) {
+    state::StateManager::Options options;
+    options.application_id = settings_.application_id;
+    options.task = id_;
+    options.partition = id_.partition;
+    options.directory = state.directory;
+    options.rocksdb = state.rocksdb;
+    options.cache = state.cache;
+    options.record_timestamp = [this] { return record_timestamp_; };
+    options.logger = logger_;
+    state_ = std::make_unique<state::StateManager>(std::move(options), graph_->stores(), collector_);
   }
 }
 
@@ -48,14 +60,67 @@ StreamTask::~StreamTask() {
   }
 }
 
+bool StreamTask::initialize_state() {
+  if (!state_) return true;
+  if (!state_->try_lock()) return false;
+  state_->initialize();
+  return true;
+}
+
 void StreamTask::initialize() {
+  if (!initialize_state()) {
+    throw StreamsException(fmt::format(
+        "task {}: the state directory is locked by another instance", id_.to_string()));
+  }
+  processors_initialized_ = true;
   graph_->init(*this);
 }
 
-void StreamTask::close() {
+void StreamTask::flush_state() {
+  if (!state_) return;
+  metadata_.reset();
+  record_timestamp_ = stream_time_;
+  state_->flush();
+}
+
+void StreamTask::checkpoint_state() {
+  if (state_) state_->checkpoint();
+}
+
+void StreamTask::close(bool clean) {
   if (closed_) return;
   closed_ = true;
-  graph_->close();
+  std::exception_ptr first;
+  try {
+    if (processors_initialized_) graph_->close();
+  } catch (...) {
+    first = std::current_exception();
+  }
+  if (state_) {
+    try {
+      metadata_.reset();
+      record_timestamp_ = stream_time_;
+      state_->close(clean && !first);
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
+StateStore& StreamTask::state_store(const detail::ProcessorNode& node, std::string_view name) {
+  if (!graph_->connected(node, name)) {
+    throw StreamsException(fmt::format(
+        "processor '{}' has no access to state store '{}': connect it with "
+        "Topology::add_state_store or connect_processor_and_state_stores",
+        node.name(), name));
+  }
+  StateStore* store = state_ ? state_->store(name) : nullptr;
+  if (store == nullptr) {
+    throw StreamsException(fmt::format("task {}: state store '{}' is not open", id_.to_string(),
+                                       name));
+  }
+  return *store;
 }
 
 std::size_t StreamTask::input_index(std::string_view topic) const {
@@ -99,7 +164,10 @@ std::optional<std::int64_t> StreamTask::prepare(std::size_t index, const detail:
   CurrentRecord current(current_raw_, raw);
   std::optional<std::int64_t> timestamp =
       input.source->deserialize(raw, input.partition_time, *input.slot);
-  if (timestamp) input.partition_time = std::max(input.partition_time, *timestamp);
+  if (timestamp) {
+    input.partition_time = std::max(input.partition_time, *timestamp);
+    input.head_timestamp = *timestamp;
+  }
   return timestamp;
 }
 
@@ -108,6 +176,7 @@ void StreamTask::process_prepared(std::size_t index, const detail::RawRecord& ra
   set_metadata(raw);
   CurrentRecord current(current_raw_, raw);
   stream_time_ = std::max(stream_time_, input.partition_time);
+  record_timestamp_ = input.head_timestamp;
   input.source->process_slot(*input.slot);
   ++metrics_.records_processed;
 }
@@ -158,6 +227,7 @@ int StreamTask::punctuate(PunctuationType type, std::int64_t now) {
     detail::ProcessorNode* node = schedule.node;
     Punctuator punctuator = schedule.punctuator;
     metadata_.reset();
+    record_timestamp_ = now;
     ++metrics_.punctuations;
     ++fired;
     try {
@@ -270,6 +340,26 @@ void StreamTask::on_production_error(const detail::ProcessorNode& sink, std::str
   ++metrics_.production_errors;
   logger_->warn("skipping output record that could not be produced ({}): {}", where, error.what());
   if (current_raw_ != nullptr) dead_letter(*current_raw_, error);
+}
+
+void StreamTask::on_late_record(const detail::ProcessorNode& node, std::int64_t timestamp,
+                                std::int64_t window_close) {
+  ++metrics_.late_records_dropped;
+  logger_->debug("task {}, processor '{}': dropping a late record ({}) with timestamp {}: its "
+                 "window closed at stream time {}",
+                 id_.to_string(), node.name(), describe_origin(), timestamp, window_close);
+  if (settings_.dead_letter_late_records && current_raw_ != nullptr) {
+    dead_letter(*current_raw_, StreamsException(fmt::format(
+                                   "late record: timestamp {} is behind the window close time {} "
+                                   "of processor '{}'",
+                                   timestamp, window_close, node.name())));
+  }
+}
+
+void StreamTask::on_dropped_record(const detail::ProcessorNode& node, std::string_view reason) {
+  ++metrics_.dropped_records;
+  logger_->debug("task {}, processor '{}': dropping a record ({}): {}", id_.to_string(),
+                 node.name(), describe_origin(), reason);
 }
 
 }  // namespace rivulet::runtime

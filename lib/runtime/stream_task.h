@@ -15,6 +15,7 @@
 #include <rivulet/detail/task_context.h>
 #include <rivulet/task_metrics.h>
 
+#include "state/state_manager.h"
 #include "topology/processor_graph.h"
 
 namespace spdlog {
@@ -36,10 +37,18 @@ struct TaskSettings {
   ErrorAction on_processing_error = ErrorAction::fail;
   ErrorAction on_production_error = ErrorAction::fail;
   std::string dead_letter_topic;  // empty: none
+  bool dead_letter_late_records = false;
 };
 
 // The task-level settings of `config` (handlers, timestamp policy, dead-letter topic).
 TaskSettings task_settings_from(const StreamsConfig& config, std::string application_id);
+
+// Where a task's stores live and what they share with the other tasks of the thread.
+struct TaskStateOptions {
+  const state::StateDirectory* directory = nullptr;  // nullptr: persistent stores fail
+  state::RocksDbResources* rocksdb = nullptr;
+  state::ThreadCache* cache = nullptr;
+};
 
 class StreamTask final : public detail::TaskContext {
  public:
@@ -47,11 +56,22 @@ class StreamTask final : public detail::TaskContext {
 
   StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph, TaskSettings settings,
              detail::RecordCollector& collector, Clock wall_clock,
-             std::shared_ptr<spdlog::logger> logger);
+             std::shared_ptr<spdlog::logger> logger, TaskStateOptions state = {});
   ~StreamTask() override;
 
-  // Initializes the processors. REQUIRES: called once, before anything else.
+  // Locks the task directory and opens the stores. Returns false (and may be called again)
+  // while another owner still holds the directory. After it, the stores may be restored from
+  // their changelogs (state()) before `initialize`.
+  bool initialize_state();
+  // Initializes the processors (and the state first, if not yet: throws StreamsException when
+  // the directory is locked). REQUIRES: called once, before processing.
   void initialize();
+  // The task's state, or nullptr when it has no stores.
+  state::StateManager* state() const { return state_.get(); }
+  // Flushes the stores (record caches forward their merged updates downstream here).
+  void flush_state();
+  // Writes the stores' checkpoint. REQUIRES: flush_state() and the collector delivered all.
+  void checkpoint_state();
   // Deserializes and processes one record of one of the task's topics; updates stream time.
   // Returns false when the record was skipped by a handler. Throws ProcessingFailedException
   // when a handler chose to fail.
@@ -71,7 +91,8 @@ class StreamTask final : public detail::TaskContext {
   int maybe_punctuate_stream_time();
   // Fires the wall-clock punctuators that are due at the clock's current time.
   int maybe_punctuate_system_time();
-  void close();
+  // Closes the processors, then the stores; `clean`: flush the stores and write their checkpoint.
+  void close(bool clean = true);
 
   const detail::ProcessorGraph& graph() const { return *graph_; }
   const TaskMetrics& metrics() const { return metrics_; }
@@ -88,6 +109,7 @@ class StreamTask final : public detail::TaskContext {
                        PunctuationType type, Punctuator punctuator) override;
   void request_commit() override { commit_requested_ = true; }
   detail::RecordCollector& collector() override { return collector_; }
+  StateStore& state_store(const detail::ProcessorNode& node, std::string_view name) override;
   std::int64_t default_timestamp(const detail::RawRecord& raw,
                                  std::int64_t partition_time) override;
   void on_deserialization_error(const detail::ProcessorNode& source, const detail::RawRecord& raw,
@@ -97,6 +119,9 @@ class StreamTask final : public detail::TaskContext {
   void on_processing_error(const detail::ProcessorNode& node, const std::exception& error) override;
   void on_production_error(const detail::ProcessorNode& sink, std::string_view topic,
                            const std::exception& error) override;
+  void on_late_record(const detail::ProcessorNode& node, std::int64_t timestamp,
+                      std::int64_t window_close) override;
+  void on_dropped_record(const detail::ProcessorNode& node, std::string_view reason) override;
 
  private:
   struct Schedule {
@@ -112,6 +137,7 @@ class StreamTask final : public detail::TaskContext {
     detail::SourceNodeBase* source;
     std::unique_ptr<detail::SourceSlot> slot;
     std::int64_t partition_time = -1;
+    std::int64_t head_timestamp = -1;  // of the prepared record
   };
 
   int punctuate(PunctuationType type, std::int64_t now);
@@ -130,6 +156,9 @@ class StreamTask final : public detail::TaskContext {
   std::optional<RecordMetadata> metadata_;
   const detail::RawRecord* current_raw_ = nullptr;
   std::int64_t stream_time_ = -1;
+  std::int64_t record_timestamp_ = -1;  // of the record in hand, or the punctuation time
+  std::unique_ptr<state::StateManager> state_;
+  bool processors_initialized_ = false;
   bool commit_requested_ = false;
   bool closed_ = false;
   TaskMetrics metrics_;

@@ -8,6 +8,7 @@
 
 #include <rivulet/errors.h>
 
+#include "state/thread_cache.h"
 #include "topology/processor_graph.h"
 #include "topology/topology_impl.h"
 
@@ -20,6 +21,10 @@ constexpr std::size_t kMaxPollRecords = 1000;
 constexpr std::size_t kProcessBudget = 2000;
 // Records a task processes before the thread turns to the next task.
 constexpr std::size_t kRecordsPerTaskTurn = 100;
+// Longest wait of a restoration step for changelog records.
+constexpr std::chrono::milliseconds kRestorePoll{20};
+// How often a task that waits for its directory's lock says so.
+constexpr std::int64_t kLockWarningIntervalMs = 10'000;
 }  // namespace
 
 std::string_view to_string(ThreadState state) {
@@ -108,6 +113,9 @@ void StreamThread::publish_metrics() {
     total += task->task->metrics();
     active.push_back(id);
   }
+  if (changelog_reader_) {
+    restored_.store(changelog_reader_->records_restored(), std::memory_order_relaxed);
+  }
   for (const auto& [id, task] : suspended_) total += task->task->metrics();
   if (collector_) {
     total.production_errors += collector_->skipped();
@@ -129,6 +137,10 @@ void StreamThread::run() {
     auto consumer_config = context_.config.consumer_configs();
     consumer_config["client.id"] = name_ + "-consumer";
     consumer_ = context_.clients->consumer(consumer_config);
+    if (context_.cache_bytes_per_thread > 0) {
+      cache_ = std::make_unique<state::ThreadCache>(context_.cache_bytes_per_thread);
+    }
+    changelog_reader_ = std::make_unique<ChangelogReader>(context_, name_ + "-restore-consumer");
     consumer_->subscribe(context_.source_topics, *this);
     last_commit_ms_ = now_ms();
     run_loop();
@@ -139,7 +151,7 @@ void StreamThread::run() {
   if (abort_requested_) {
     // A simulated crash: nothing is committed, the group is not told.
     dirty_ = true;
-    close_all_tasks();
+    close_all_tasks(!dirty_);
     if (consumer_) consumer_->abandon();
   } else {
     if (error) dirty_ = true;
@@ -156,7 +168,7 @@ void StreamThread::run() {
     } catch (const std::exception& close_error) {
       logger_->warn("{}: leaving the group failed: {}", name_, close_error.what());
     }
-    close_all_tasks();
+    close_all_tasks(!dirty_);
     try {
       if (collector_ && !error) collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
     } catch (const std::exception& flush_error) {
@@ -164,6 +176,7 @@ void StreamThread::run() {
     }
   }
   publish_metrics();
+  changelog_reader_.reset();
   consumer_.reset();
   producer_.reset();  // before the collector: its last delivery reports go there
   collector_.reset();
@@ -183,16 +196,27 @@ void StreamThread::run() {
 void StreamThread::run_loop() {
   std::vector<kafka::ConsumerRecord> records;
   while (!shutdown_requested_.load(std::memory_order_relaxed)) {
-    bool buffered = false;
-    for (const auto& [id, task] : tasks_) buffered = buffered || task->group->buffered() > 0;
-    records = consumer_->poll(std::chrono::milliseconds(buffered ? 0 : poll_ms_), kMaxPollRecords);
+    bool busy = any_task_pending();
+    for (const auto& [id, task] : tasks_) {
+      busy = busy || (task->phase == Phase::running && task->group->buffered() > 0);
+    }
+    records = consumer_->poll(std::chrono::milliseconds(busy ? 0 : poll_ms_), kMaxPollRecords);
     if (shutdown_requested_.load(std::memory_order_relaxed)) break;
     consumed_.fetch_add(records.size(), std::memory_order_relaxed);
     route(records);
+    if (any_task_pending()) {
+      initialize_tasks();
+      restore_step(kRestorePoll);
+      if (!any_task_pending() && state_.load() == ThreadState::partitions_assigned) {
+        set_state(ThreadState::running);
+      }
+    }
     process(kProcessBudget);
     apply_flow_control();
     const std::int64_t now = now_ms();
-    for (auto& [id, task] : tasks_) task->task->maybe_punctuate_system_time();
+    for (auto& [id, task] : tasks_) {
+      if (task->phase == Phase::running) task->task->maybe_punctuate_system_time();
+    }
     collector_->poll();
     maybe_commit(now);
     publish_metrics();
@@ -215,7 +239,9 @@ void StreamThread::route(std::vector<kafka::ConsumerRecord>& records) {
 void StreamThread::apply_flow_control() {
   std::vector<kafka::TopicPartition> pause;
   std::vector<kafka::TopicPartition> resume;
-  for (auto& [id, task] : tasks_) task->group->take_flow_changes(pause, resume);
+  for (auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) task->group->take_flow_changes(pause, resume);
+  }
   consumer_->pause(pause);
   consumer_->resume(resume);
 }
@@ -227,6 +253,7 @@ std::size_t StreamThread::process(std::size_t budget) {
   while (progressed && done < budget && !shutdown_requested_.load(std::memory_order_relaxed)) {
     progressed = false;
     for (auto& [id, task] : tasks_) {
+      if (task->phase != Phase::running) continue;
       for (std::size_t n = 0; n < kRecordsPerTaskTurn && task->group->process_next(now); ++n) {
         task->task->maybe_punctuate_stream_time();
         ++done;
@@ -261,44 +288,106 @@ void StreamThread::try_commit(std::string_view why) {
 }
 
 bool StreamThread::commit_all() {
+  // Stores first: flushing the record caches forwards their merged updates (more output) and
+  // writes the changelogs.
+  for (auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) task->task->flush_state();
+  }
   std::map<kafka::TopicPartition, std::int64_t> offsets;
-  for (const auto& [id, task] : tasks_) offsets.merge(task->group->offsets_to_commit());
+  for (const auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) offsets.merge(task->group->offsets_to_commit());
+  }
   if (offsets.empty()) return false;
-  // Outputs first: an offset is committed only once what its record produced is in Kafka.
+  // Outputs next: an offset is committed only once what its record produced is in Kafka.
   collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
   consumer_->commit(offsets);
-  for (auto& [id, task] : tasks_) task->group->mark_committed(offsets);
+  for (auto& [id, task] : tasks_) {
+    if (task->phase != Phase::running) continue;
+    task->group->mark_committed(offsets);
+    // Every changelog write so far is delivered: the checkpoint can say so.
+    task->task->checkpoint_state();
+  }
   commits_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+bool StreamThread::any_task_pending() const {
+  for (const auto& [id, task] : tasks_) {
+    if (task->phase != Phase::running) return true;
+  }
+  return false;
+}
+
+void StreamThread::initialize_tasks() {
+  const std::int64_t now = now_ms();
+  for (auto& [id, task] : tasks_) {
+    if (task->phase != Phase::created) continue;
+    if (!task->task->initialize_state()) {
+      if (now - last_lock_warning_ms_ >= kLockWarningIntervalMs) {
+        last_lock_warning_ms_ = now;
+        logger_->info("{}: task {} waits for its state directory, still locked by its previous "
+                      "owner",
+                      name_, id.to_string());
+      }
+      continue;
+    }
+    state::StateManager* state = task->task->state();
+    if (state == nullptr || changelog_reader_->add(id, *state)) {
+      start_running(*task);
+    } else {
+      task->phase = Phase::restoring;
+    }
+  }
+}
+
+void StreamThread::restore_step(std::chrono::milliseconds timeout) {
+  if (!changelog_reader_->restoring()) return;
+  for (const TaskId& id : changelog_reader_->restore(timeout)) {
+    auto found = tasks_.find(id);
+    if (found != tasks_.end()) start_running(*found->second);
+  }
+}
+
+void StreamThread::start_running(Task& task) {
+  task.task->initialize();
+  task.phase = Phase::running;
+  consumer_->resume(task.group->partitions());
+  logger_->debug("{}: task {} is running", name_, task.id.to_string());
 }
 
 std::unique_ptr<StreamThread::Task> StreamThread::create_task(
     TaskId id, const std::vector<kafka::TopicPartition>& partitions) {
   auto task = std::make_unique<Task>();
   task->id = id;
+  TaskStateOptions state;
+  state.directory = context_.state_directory.get();
+  state.rocksdb = context_.rocksdb.get();
+  state.cache = cache_.get();
   task->task = std::make_unique<StreamTask>(
       id,
       detail::ProcessorGraph::build(*context_.topology, id.subtopology, context_.application_id),
-      context_.task_settings, *collector_, [this] { return now_ms(); }, logger_);
-  task->task->initialize();
+      context_.task_settings, *collector_, [this] { return now_ms(); }, logger_, state);
   task->group = std::make_unique<PartitionGroup>(
       *task->task, partitions, context_.config.max_task_idle().count(),
       static_cast<std::size_t>(context_.config.buffered_records_per_partition()));
   return task;
 }
 
-void StreamThread::close_task(Task& task) {
+void StreamThread::close_task(Task& task, bool clean) {
+  if (changelog_reader_ && task.phase == Phase::restoring) changelog_reader_->remove(task.id);
   try {
-    task.task->close();
+    // A dirty close (an error, a crash, lost partitions) writes no checkpoint: the stores may
+    // hold changes that the committed offsets do not cover.
+    task.task->close(clean);
   } catch (const std::exception& error) {
     logger_->warn("{}: closing task {} failed: {}", name_, task.id.to_string(), error.what());
   }
   closed_metrics_ += task.task->metrics();
 }
 
-void StreamThread::close_all_tasks() {
-  for (auto& [id, task] : tasks_) close_task(*task);
-  for (auto& [id, task] : suspended_) close_task(*task);
+void StreamThread::close_all_tasks(bool clean) {
+  for (auto& [id, task] : tasks_) close_task(*task, clean);
+  for (auto& [id, task] : suspended_) close_task(*task, clean);
   tasks_.clear();
   suspended_.clear();
   task_of_partition_.clear();
@@ -309,6 +398,11 @@ void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition
   logger_->info("{}: {} partition(s) revoked", name_, partitions.size());
   if (!dirty_) try_commit("revocation");
   for (auto& [id, task] : tasks_) {
+    if (task->phase != Phase::running) {
+      // Not running yet: close it (a restoring task keeps what it restored, in its checkpoint).
+      close_task(*task, !dirty_);
+      continue;
+    }
     task->group->clear();
     suspended_[id] = std::move(task);
   }
@@ -321,7 +415,7 @@ void StreamThread::on_partitions_lost(const std::vector<kafka::TopicPartition>& 
   set_state(ThreadState::partitions_revoked);
   logger_->warn("{}: {} partition(s) lost; closing their tasks without committing", name_,
                 partitions.size());
-  close_all_tasks();
+  close_all_tasks(false);
   publish_metrics();
 }
 
@@ -340,17 +434,20 @@ void StreamThread::on_partitions_assigned(const std::vector<kafka::TopicPartitio
       suspended_.erase(kept);
     } else {
       tasks_[id] = create_task(id, parts);
+      // Paused until its stores are restored.
+      consumer_->pause(parts);
     }
     for (const kafka::TopicPartition& tp : parts) task_of_partition_[tp] = tasks_[id].get();
   }
-  for (auto& [id, task] : suspended_) close_task(*task);
+  for (auto& [id, task] : suspended_) close_task(*task, !dirty_);
   suspended_.clear();
   std::vector<std::string> names;
   for (const auto& [id, task] : tasks_) names.push_back(id.to_string());
   logger_->info("{}: assigned {} partition(s), tasks [{}]", name_, partitions.size(),
                 fmt::join(names, ", "));
   publish_metrics();
-  set_state(ThreadState::running);
+  // Running once every task restored its state (the loop sets it when they have).
+  if (!any_task_pending()) set_state(ThreadState::running);
 }
 
 }  // namespace rivulet::runtime

@@ -30,7 +30,10 @@
 #include <rivulet/task_id.h>
 #include <rivulet/task_metrics.h>
 
+#include <rivulet/state/restore_listener.h>
+
 #include "kafka/client.h"
+#include "runtime/changelog_reader.h"
 #include "runtime/partition_group.h"
 #include "runtime/record_collector.h"
 #include "runtime/stream_task.h"
@@ -42,6 +45,12 @@ class logger;
 namespace rivulet::detail {
 class TopologyImpl;
 }
+
+namespace rivulet::state {
+class StateDirectory;
+struct RocksDbResources;
+class ThreadCache;
+}  // namespace rivulet::state
 
 namespace rivulet::runtime {
 
@@ -56,6 +65,12 @@ struct RuntimeContext {
   std::shared_ptr<spdlog::logger> logger;
   std::vector<std::string> source_topics;           // Kafka names, every sub-topology
   std::map<std::string, int> subtopology_of_topic;  // Kafka name -> sub-topology id
+  // State: the application's directory, the process-wide RocksDB resources (memory budget),
+  // each thread's share of statestore.cache.max.bytes, and the restore listener (may be null).
+  std::shared_ptr<state::StateDirectory> state_directory;
+  std::shared_ptr<state::RocksDbResources> rocksdb;
+  std::uint64_t cache_bytes_per_thread = 0;
+  std::shared_ptr<StateRestoreListener> restore_listener;
 };
 
 enum class ThreadState {
@@ -100,8 +115,12 @@ class StreamThread final : private kafka::RebalanceListener {
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
 
  private:
+  // A task is created when assigned, with its partitions paused; it opens its stores once it
+  // holds its directory's lock, restores them from the changelogs, and only then runs.
+  enum class Phase { created, restoring, running };
   struct Task {
     TaskId id;
+    Phase phase = Phase::created;
     std::unique_ptr<StreamTask> task;
     std::unique_ptr<PartitionGroup> group;
   };
@@ -119,8 +138,14 @@ class StreamThread final : private kafka::RebalanceListener {
   // commit_all(), where a failed commit that is not fatal is logged and left for later.
   void try_commit(std::string_view why);
   std::unique_ptr<Task> create_task(TaskId id, const std::vector<kafka::TopicPartition>& parts);
-  void close_task(Task& task);
-  void close_all_tasks();
+  // Opens the stores of created tasks whose directories are free; starts their restoration.
+  void initialize_tasks();
+  // One bounded step of restoration; tasks that caught up start running.
+  void restore_step(std::chrono::milliseconds timeout);
+  void start_running(Task& task);
+  bool any_task_pending() const;
+  void close_task(Task& task, bool clean);
+  void close_all_tasks(bool clean);
   void publish_metrics();
   std::int64_t now_ms() const;
 
@@ -143,6 +168,9 @@ class StreamThread final : private kafka::RebalanceListener {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<KafkaRecordCollector> collector_;
+  std::unique_ptr<state::ThreadCache> cache_;
+  std::unique_ptr<ChangelogReader> changelog_reader_;
+  std::int64_t last_lock_warning_ms_ = 0;
   std::map<TaskId, std::unique_ptr<Task>> tasks_;      // active
   std::map<TaskId, std::unique_ptr<Task>> suspended_;  // revoked, may be assigned again
   std::map<kafka::TopicPartition, Task*> task_of_partition_;
@@ -160,6 +188,10 @@ class StreamThread final : private kafka::RebalanceListener {
   std::atomic<std::uint64_t> consumed_{0};
   std::atomic<std::uint64_t> produced_{0};
   std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> restored_{0};
+
+ public:
+  std::uint64_t records_restored() const { return restored_.load(std::memory_order_relaxed); }
 };
 
 }  // namespace rivulet::runtime

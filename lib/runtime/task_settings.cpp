@@ -32,6 +32,7 @@ TaskSettings task_settings_from(const StreamsConfig& config, std::string applica
       config.production_handler() == ProductionHandler::continue_processing ? ErrorAction::skip
                                                                             : ErrorAction::fail;
   settings.dead_letter_topic = config.dead_letter_queue_topic().value_or("");
+  settings.dead_letter_late_records = config.get_bool("errors.dead.letter.queue.late.records");
   return settings;
 }
 

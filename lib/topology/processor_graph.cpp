@@ -23,8 +23,11 @@ std::unique_ptr<ProcessorGraph> ProcessorGraph::build(const TopologyImpl& topolo
   };
   auto graph = std::unique_ptr<ProcessorGraph>(new ProcessorGraph());
   std::unordered_map<std::string, ProcessorNode*> by_name;
-  for (const NodeFactory* factory : subtopologies[static_cast<std::size_t>(subtopology)].nodes) {
+  const SubtopologyInfo& info = subtopologies[static_cast<std::size_t>(subtopology)];
+  for (const std::string& store : info.stores) graph->stores_.push_back(topology.find_store(store));
+  for (const NodeFactory* factory : info.nodes) {
     std::unique_ptr<ProcessorNode> node = factory->create(context);
+    for (const std::string& store : factory->stores) graph->connections_.emplace_back(node.get(), store);
     for (const std::string& parent : factory->parents) by_name.at(parent)->add_child(node.get());
     if (factory->kind == NodeKind::source) {
       auto* source = static_cast<SourceNodeBase*>(node.get());
@@ -44,6 +47,13 @@ SourceNodeBase* ProcessorGraph::source_for(std::string_view topic) const {
     if (source_topics_[i] == topic) return sources_by_topic_[i];
   }
   return nullptr;
+}
+
+bool ProcessorGraph::connected(const ProcessorNode& node, std::string_view store) const {
+  for (const auto& [user, name] : connections_) {
+    if (user == &node && name == store) return true;
+  }
+  return false;
 }
 
 void ProcessorGraph::init(TaskContext& task) {

@@ -8,6 +8,7 @@
 
 #include <rivulet/detail/processor_node.h>
 #include <rivulet/detail/source_sink_nodes.h>
+#include <rivulet/state/stores.h>
 
 namespace rivulet::detail {
 
@@ -26,6 +27,10 @@ class ProcessorGraph {
   const std::vector<std::string>& source_topics() const { return source_topics_; }
   const std::vector<std::unique_ptr<ProcessorNode>>& nodes() const { return nodes_; }
 
+  // The stores of this sub-topology, and whether `node` may use `store`.
+  const std::vector<const StoreFactory*>& stores() const { return stores_; }
+  bool connected(const ProcessorNode& node, std::string_view store) const;
+
   // Initializes nodes parents first, so a processor's children are ready when it starts.
   void init(TaskContext& task);
   // Closes every node, children first, and keeps the first exception to rethrow at the end.
@@ -35,6 +40,8 @@ class ProcessorGraph {
   std::vector<std::unique_ptr<ProcessorNode>> nodes_;  // parents before children
   std::vector<std::string> source_topics_;
   std::vector<SourceNodeBase*> sources_by_topic_;  // parallel to source_topics_
+  std::vector<const StoreFactory*> stores_;
+  std::vector<std::pair<const ProcessorNode*, std::string>> connections_;  // node, store
 };
 
 }  // namespace rivulet::detail

@@ -29,6 +29,22 @@ Topology& Topology::add_internal_topic(std::string topic, int partitions) {
   return *this;
 }
 
+Topology& Topology::add_store_factory(detail::StoreFactory store,
+                                       const std::vector<std::string>& processors) {
+  impl_->add_store(std::move(store), processors);
+  return *this;
+}
+
+Topology& Topology::connect_processor_and_state_stores(const std::string& processor,
+                                                       const std::vector<std::string>& stores) {
+  if (stores.empty()) {
+    throw TopologyException(fmt::format("connecting processor '{}' needs at least one store",
+                                        processor));
+  }
+  for (const std::string& store : stores) impl_->connect_store(processor, store);
+  return *this;
+}
+
 TopologyDescription Topology::describe() const {
   return impl_->describe();
 }
@@ -142,6 +158,49 @@ void TopologyImpl::add_node(NodeFactory node) {
   nodes_.push_back(std::move(node));
 }
 
+void TopologyImpl::add_store(StoreFactory store, const std::vector<std::string>& processors) {
+  validate_store_name(store.name);
+  if (stores_.count(store.name) > 0) {
+    throw TopologyException(
+        fmt::format("state store '{}' is already added: store names must be unique", store.name));
+  }
+  if (!store.build) throw TopologyException(fmt::format("store '{}' has no factory", store.name));
+  const std::string name = store.name;
+  stores_.emplace(name, std::move(store));
+  for (const std::string& processor : processors) connect_store(processor, name);
+}
+
+void TopologyImpl::connect_store(const std::string& processor, const std::string& store) {
+  if (stores_.count(store) == 0) {
+    throw TopologyException(
+        fmt::format("unknown state store '{}' for processor '{}': add the store first", store,
+                    processor));
+  }
+  auto it = index_.find(processor);
+  if (it == index_.end()) {
+    throw TopologyException(fmt::format(
+        "unknown processor '{}' for state store '{}': add the processor first", processor, store));
+  }
+  NodeFactory& node = nodes_[it->second];
+  if (node.kind != NodeKind::processor) {
+    throw TopologyException(fmt::format("{} '{}' cannot use state store '{}': only processors can",
+                                        kind_name(node.kind), processor, store));
+  }
+  if (std::find(node.stores.begin(), node.stores.end(), store) == node.stores.end()) {
+    node.stores.push_back(store);
+  }
+}
+
+const StoreFactory* TopologyImpl::find_store(std::string_view name) const {
+  auto it = stores_.find(std::string(name));
+  return it == stores_.end() ? nullptr : &it->second;
+}
+
+std::string TopologyImpl::changelog_topic(std::string_view application_id,
+                                          std::string_view store) {
+  return fmt::format("{}-{}-changelog", application_id, store);
+}
+
 void TopologyImpl::add_internal_topic(std::string topic, int partitions) {
   if (topic.empty()) throw TopologyException("an internal topic needs a name");
   internal_topics_[std::move(topic)] = partitions;
@@ -191,7 +250,14 @@ std::vector<SubtopologyInfo> TopologyImpl::subtopologies() const {
     for (const std::string& parent : nodes_[i].parents) {
       root[find_root(i)] = find_root(index_.at(parent));
     }
-    // Processors sharing a state store belong together (stores arrive with the state issue).
+  }
+  // Processors sharing a state store belong together: one task owns each store's partition.
+  std::unordered_map<std::string, std::size_t> first_user;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (const std::string& store : nodes_[i].stores) {
+      auto [it, inserted] = first_user.try_emplace(store, i);
+      if (!inserted) root[find_root(i)] = find_root(it->second);
+    }
   }
   // Number the groups by sorted source node names, then sorted other names, as Kafka Streams.
   std::vector<std::size_t> order(nodes_.size());
@@ -216,6 +282,11 @@ std::vector<SubtopologyInfo> TopologyImpl::subtopologies() const {
     if (node.kind == NodeKind::sink && !node.sink_topic.empty()) {
       info.sink_topics.push_back(node.sink_topic);
     }
+    info.stores.insert(info.stores.end(), node.stores.begin(), node.stores.end());
+  }
+  for (SubtopologyInfo& info : result) {
+    std::sort(info.stores.begin(), info.stores.end());
+    info.stores.erase(std::unique(info.stores.begin(), info.stores.end()), info.stores.end());
   }
   return result;
 }

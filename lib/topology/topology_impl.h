@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <rivulet/detail/node_factory.h>
+#include <rivulet/state/stores.h>
 #include <rivulet/topology.h>
 
 namespace rivulet::detail {
@@ -19,12 +20,20 @@ struct SubtopologyInfo {
   std::vector<const NodeFactory*> nodes;   // insertion order: parents before children
   std::vector<std::string> source_topics;  // unresolved names
   std::vector<std::string> sink_topics;    // unresolved names of fixed sink topics
+  std::vector<std::string> stores;         // state stores its processors use, sorted
 };
 
 class TopologyImpl {
  public:
   void add_node(NodeFactory node);
   void add_internal_topic(std::string topic, int partitions);
+  // Registers a state store; connects it to `processors` (which may also be connected later).
+  void add_store(StoreFactory store, const std::vector<std::string>& processors);
+  void connect_store(const std::string& processor, const std::string& store);
+  const StoreFactory* find_store(std::string_view name) const;
+  const std::map<std::string, StoreFactory>& stores() const { return stores_; }
+  // The Kafka name of a store's changelog: "<application_id>-<store>-changelog".
+  static std::string changelog_topic(std::string_view application_id, std::string_view store);
 
   const std::vector<NodeFactory>& nodes() const { return nodes_; }
   const NodeFactory* find(std::string_view name) const;
@@ -44,6 +53,7 @@ class TopologyImpl {
   std::unordered_map<std::string, std::size_t> index_;
   std::unordered_map<std::string, std::string> topic_to_source_;
   std::map<std::string, int> internal_topics_;
+  std::map<std::string, StoreFactory> stores_;
 };
 
 }  // namespace rivulet::detail

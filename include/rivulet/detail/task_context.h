@@ -12,6 +12,10 @@
 #include <rivulet/record.h>
 #include <rivulet/task_id.h>
 
+namespace rivulet {
+class StateStore;
+}
+
 namespace rivulet::detail {
 
 class ProcessorNode;
@@ -37,6 +41,14 @@ class RecordCollector {
                     std::optional<std::int32_t> partition) = 0;
   // The number of partitions of `topic`, for stream partitioners.
   virtual std::int32_t partition_count(std::string_view topic) = 0;
+  // The offset of the last record written to `topic`'s `partition` that is known to be stored
+  // (for changelog checkpoints); nullopt when none is known.
+  virtual std::optional<std::int64_t> written_offset(std::string_view topic,
+                                                     std::int32_t partition) {
+    (void)topic;
+    (void)partition;
+    return std::nullopt;
+  }
 };
 
 // How a source turns a record's Kafka timestamp into its event time when the user gave no
@@ -63,6 +75,8 @@ class TaskContext {
                                PunctuationType type, Punctuator punctuator) = 0;
   virtual void request_commit() = 0;
   virtual RecordCollector& collector() = 0;
+  // The store `name` for `node`, which must be connected to it (else throws StreamsException).
+  virtual StateStore& state_store(const ProcessorNode& node, std::string_view name) = 0;
 
   // The event time of a record whose source has no custom extractor. Returns a negative value
   // when the record must be skipped; throws when the policy says to fail.
@@ -77,6 +91,14 @@ class TaskContext {
   virtual void on_processing_error(const ProcessorNode& node, const std::exception& error) = 0;
   virtual void on_production_error(const ProcessorNode& sink, std::string_view topic,
                                    const std::exception& error) = 0;
+  // A windowed operator dropped the record in hand because its window closed (window end plus
+  // grace is at or before stream time): counted, logged at debug level, and sent to the
+  // dead-letter topic when errors.dead.letter.queue.late.records is set.
+  virtual void on_late_record(const ProcessorNode& node, std::int64_t timestamp,
+                              std::int64_t window_close) = 0;
+  // An operator dropped the record in hand because it cannot use it (a null key for an
+  // aggregation, ...): counted and logged at debug level.
+  virtual void on_dropped_record(const ProcessorNode& node, std::string_view reason) = 0;
 };
 
 }  // namespace rivulet::detail

@@ -82,8 +82,9 @@ class StateStoreContext {
   // task's partition, with the timestamp of the record being processed.
   virtual void log_change(const std::string& store, ByteView key, std::optional<ByteView> value) = 0;
   // The process-wide RocksDB resources (shared block cache, write buffer manager, user options)
-  // under the state memory budget; nullptr where none are configured (each store then uses
-  // RocksDB's defaults).
+  // under the state memory budget; nullptr where none are configured (state.memory.max.bytes=0:
+  // each database then gets modest defaults of its own, a 4 MiB block cache and at most two
+  // 4 MiB memtables per column family).
   virtual state::RocksDbResources* rocksdb_resources() = 0;
   // The record cache of the task's thread; nullptr when caching is off (a size of 0).
   virtual state::ThreadCache* cache() = 0;

@@ -6,6 +6,12 @@
 // sub-topology runs as one real StreamTask (partition 0); records written to repartition topics,
 // or to any topic the topology also reads, are processed at once, before `pipe_input` returns.
 //
+// State: stores live in a fresh directory under the system's temp directory (or under
+// `state.dir` when the configuration sets it), removed when the driver is destroyed. After every
+// piped record the driver commits, as Kafka Streams' driver does: record caches flush, so their
+// merged updates reach the output topics before `pipe_input` returns. Changelog records appear
+// as output topics "<application.id>-<store>-changelog".
+//
 // Time: every piped record advances its task's stream time and fires stream-time punctuators.
 // Wall-clock time is simulated and moves only with `advance_wall_clock_time`, which fires
 // wall-clock punctuators.
@@ -33,6 +39,8 @@
 #include <rivulet/record.h>
 #include <rivulet/serde.h>
 #include <rivulet/serdes.h>
+#include <rivulet/state/key_value_store.h>
+#include <rivulet/state/window_store.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/task_metrics.h>
 #include <rivulet/topology.h>
@@ -111,6 +119,22 @@ class TopologyTestDriver {
   // Advances simulated wall-clock time and fires the wall-clock punctuators that are due.
   void advance_wall_clock_time(std::chrono::milliseconds advance);
   std::int64_t wall_clock_time_ms() const;
+
+  // The state store `name` of the topology, or nullptr when it has none by that name.
+  StateStore* get_state_store(const std::string& name) const;
+  // The store `name` when it is a KeyValueStore<K, V> (WindowStore, SessionStore), else nullptr.
+  template <class K, class V>
+  KeyValueStore<K, V>* get_key_value_store(const std::string& name) const {
+    return dynamic_cast<KeyValueStore<K, V>*>(get_state_store(name));
+  }
+  template <class K, class V>
+  WindowStore<K, V>* get_window_store(const std::string& name) const {
+    return dynamic_cast<WindowStore<K, V>*>(get_state_store(name));
+  }
+  template <class K, class V>
+  SessionStore<K, V>* get_session_store(const std::string& name) const {
+    return dynamic_cast<SessionStore<K, V>*>(get_state_store(name));
+  }
 
   // Counters summed over all tasks.
   TaskMetrics metrics() const;
