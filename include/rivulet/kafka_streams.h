@@ -5,9 +5,9 @@
 // An instance runs `num.stream.threads` stream threads. Each owns one consumer, one producer and
 // the tasks (one per sub-topology and input partition) the group assigned to it, and processes
 // them with no lock on the hot path. A task with state stores first restores them from their
-// changelog topics (the instance stays REBALANCING meanwhile), then runs. Offsets are committed every `commit.interval.ms` and when
-// partitions are revoked, only after everything the committed records produced was delivered
-// (at-least-once).
+// changelog topics (the instance stays REBALANCING meanwhile), then runs. Offsets are committed
+// every `commit.interval.ms` and when partitions are revoked, only after everything the committed
+// records produced was delivered (at-least-once).
 //
 // States, as in Kafka Streams:
 //   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING

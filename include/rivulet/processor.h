@@ -30,12 +30,12 @@
 
 #include <rivulet/detail/processor_node.h>
 #include <rivulet/detail/task_context.h>
+#include <rivulet/detail/type_name.h>
 #include <rivulet/errors.h>
 #include <rivulet/punctuation.h>
 #include <rivulet/record.h>
 #include <rivulet/state/state_store.h>
 #include <rivulet/task_id.h>
-#include <rivulet/detail/type_name.h>
 
 namespace rivulet {
 

@@ -37,54 +37,62 @@ kafka::Consumer& ChangelogReader::consumer() {
   return *consumer_;
 }
 
-bool ChangelogReader::add(TaskId id, state::StateManager& state) {
-  const auto timeout = context_.config.default_api_timeout();
-  std::map<kafka::TopicPartition, std::int64_t> assign;
+std::vector<TaskId> ChangelogReader::add(
+    const std::vector<std::pair<TaskId, state::StateManager*>>& tasks) {
+  std::vector<TaskId> ready;
   std::vector<kafka::TopicPartition> partitions;
-  for (const state::StateManager::Changelog& changelog : state.changelogs()) {
-    partitions.push_back(kafka::TopicPartition{changelog.topic, changelog.partition});
+  for (const auto& [id, state] : tasks) {
+    for (const state::StateManager::Changelog& changelog : state->changelogs()) {
+      partitions.push_back(kafka::TopicPartition{changelog.topic, changelog.partition});
+    }
   }
-  const auto offsets = consumer().watermarks(partitions, timeout);
-  for (const state::StateManager::Changelog& changelog : state.changelogs()) {
-    const kafka::TopicPartition tp{changelog.topic, changelog.partition};
-    const auto [low, high] = offsets.at(tp);
-    std::int64_t start = low;
-    if (changelog.checkpointed) {
-      const std::int64_t after = *changelog.checkpointed + 1;
-      if (after < low || after > high) {
-        logger_->warn(
-            "task {}: the checkpoint of store '{}' (offset {}) is outside its changelog {} "
-            "(offsets {} to {}); wiping the store and restoring it from the start",
-            id.to_string(), changelog.store, *changelog.checkpointed, tp.to_string(), low, high);
-        state.wipe(changelog.store);
-      } else {
-        start = after;
+  const auto offsets =
+      partitions.empty() ? std::map<kafka::TopicPartition, std::pair<std::int64_t, std::int64_t>>{}
+                         : consumer().watermarks(partitions, context_.config.default_api_timeout());
+  std::map<kafka::TopicPartition, std::int64_t> assign;
+  for (const auto& [id, state] : tasks) {
+    for (const state::StateManager::Changelog& changelog : state->changelogs()) {
+      const kafka::TopicPartition tp{changelog.topic, changelog.partition};
+      const auto [low, high] = offsets.at(tp);
+      std::int64_t start = low;
+      if (changelog.checkpointed) {
+        const std::int64_t after = *changelog.checkpointed + 1;
+        if (after < low || after > high) {
+          logger_->warn(
+              "task {}: the checkpoint of store '{}' (offset {}) is outside its changelog {} "
+              "(offsets {} to {}); wiping the store and restoring it from the start",
+              id.to_string(), changelog.store, *changelog.checkpointed, tp.to_string(), low, high);
+          state->wipe(changelog.store);
+        } else {
+          start = after;
+        }
       }
-    }
-    if (context_.restore_listener) {
-      context_.restore_listener->on_restore_start(tp.topic, tp.partition, changelog.store, start,
-                                                  high);
-    }
-    if (start >= high) {
       if (context_.restore_listener) {
-        context_.restore_listener->on_restore_end(tp.topic, tp.partition, changelog.store, 0);
+        context_.restore_listener->on_restore_start(tp.topic, tp.partition, changelog.store, start,
+                                                    high);
       }
-      continue;
+      if (start >= high) {
+        if (context_.restore_listener) {
+          context_.restore_listener->on_restore_end(tp.topic, tp.partition, changelog.store, 0);
+        }
+        continue;
+      }
+      logger_->info("task {}: restoring store '{}' from {} offsets {} to {}", id.to_string(),
+                    changelog.store, tp.to_string(), start, high - 1);
+      Partition partition;
+      partition.task = id;
+      partition.state = state;
+      partition.store = changelog.store;
+      partition.end = high;
+      partition.next = start;
+      partitions_[tp] = std::move(partition);
+      assign[tp] = start;
+      ++remaining_[id];
     }
-    logger_->info("task {}: restoring store '{}' from {} offsets {} to {}", id.to_string(),
-                  changelog.store, tp.to_string(), start, high - 1);
-    Partition partition;
-    partition.task = id;
-    partition.state = &state;
-    partition.store = changelog.store;
-    partition.end = high;
-    partition.next = start;
-    partitions_[tp] = std::move(partition);
-    assign[tp] = start;
-    ++remaining_[id];
+    if (remaining_.count(id) == 0) ready.push_back(id);
   }
-  consumer().assign_partitions(assign);
-  return remaining_.count(id) == 0;
+  if (!assign.empty()) consumer().assign_partitions(assign);
+  return ready;
 }
 
 void ChangelogReader::finish(const kafka::TopicPartition& tp, Partition& partition) {
@@ -108,8 +116,8 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds timeout) 
     const kafka::TopicPartition tp{std::string(records[i].topic), records[i].partition};
     auto found = partitions_.find(tp);
     batch.clear();
-    for (; i < records.size() && records[i].topic == tp.topic &&
-           records[i].partition == tp.partition;
+    for (;
+         i < records.size() && records[i].topic == tp.topic && records[i].partition == tp.partition;
          ++i) {
       const kafka::ConsumerRecord& record = records[i];
       if (found == partitions_.end() || record.offset >= found->second.end) continue;
@@ -139,7 +147,8 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds timeout) 
   for (auto& [tp, partition] : partitions_) {
     std::int64_t position = partition.next;
     if (partition.next < partition.end) {
-      if (std::optional<std::int64_t> p = consumer().position(tp)) position = std::max(position, *p);
+      if (std::optional<std::int64_t> p = consumer().position(tp))
+        position = std::max(position, *p);
     }
     if (position < partition.end) continue;
     finish(tp, partition);

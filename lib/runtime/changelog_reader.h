@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rivulet/state/restore_listener.h>
@@ -40,9 +41,10 @@ class ChangelogReader {
   ChangelogReader(const ChangelogReader&) = delete;
   ChangelogReader& operator=(const ChangelogReader&) = delete;
 
-  // Registers the changelogs of task `id`. Returns true when there is nothing to read (every
-  // store is up to date), false when `restore` must run until it reports the task.
-  bool add(TaskId id, state::StateManager& state);
+  // Registers the changelogs of tasks whose stores are open, asking the brokers for all their
+  // offsets at once. Returns the tasks with nothing to read (every store up to date); `restore`
+  // reports the others when they caught up.
+  std::vector<TaskId> add(const std::vector<std::pair<TaskId, state::StateManager*>>& tasks);
   // Reads and applies at most one batch, waiting up to `timeout` for it. Returns the tasks whose
   // stores all caught up in this call.
   std::vector<TaskId> restore(std::chrono::milliseconds timeout);
@@ -56,8 +58,8 @@ class ChangelogReader {
     TaskId task;
     state::StateManager* state = nullptr;
     std::string store;
-    std::int64_t end = 0;       // log end offset when added: restore up to end - 1
-    std::int64_t next = 0;      // next offset to read
+    std::int64_t end = 0;   // log end offset when added: restore up to end - 1
+    std::int64_t next = 0;  // next offset to read
     std::uint64_t restored = 0;
   };
 

@@ -38,8 +38,9 @@ kafka::NewTopic changelog_topic(const RuntimeContext& context, const detail::Sto
   if (store.kind == StoreKind::key_value) {
     topic.configs = {{"cleanup.policy", "compact"}};
   } else {
-    topic.configs = {{"cleanup.policy", "compact,delete"},
-                     {"retention.ms", std::to_string(store.retention_period + kAdditionalRetentionMs)}};
+    topic.configs = {
+        {"cleanup.policy", "compact,delete"},
+        {"retention.ms", std::to_string(store.retention_period + kAdditionalRetentionMs)}};
   }
   for (const auto& [key, value] : context.config.internal_topic_configs()) {
     topic.configs[key] = value;
@@ -155,7 +156,8 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
     }
   }
   if (!changelogs.empty()) {
-    const std::map<std::string, std::int32_t> existing = admin->describe_topics(changelogs, timeout);
+    const std::map<std::string, std::int32_t> existing =
+        admin->describe_topics(changelogs, timeout);
     for (const kafka::NewTopic& topic : to_create) {
       auto found = existing.find(topic.name);
       if (found != existing.end() && found->second != topic.partitions) {
@@ -183,8 +185,9 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
           sub.id, describe_counts(topics, counts)));
     }
   }
-  context.logger->info("start-up checks passed: {} source, {} repartition and {} changelog topic(s)",
-                       context.source_topics.size(), internal.size(), changelogs.size());
+  context.logger->info(
+      "start-up checks passed: {} source, {} repartition and {} changelog topic(s)",
+      context.source_topics.size(), internal.size(), changelogs.size());
   return counts;
 }
 

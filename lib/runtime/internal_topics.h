@@ -6,8 +6,8 @@
 // repartition topics, `<application.id>-<name>`, with as many partitions as the sub-topology
 // that writes them reads (or the count the topology gives), and the stores' changelogs,
 // `<application.id>-<store>-changelog`, with one partition per task of the store's sub-topology
-// (compacted; windowed stores' changelogs also delete after the retention plus a day). Every failure throws
-// StreamsException with a message naming the topics and the counts.
+// (compacted; windowed stores' changelogs also delete after the retention plus a day). Every
+// failure throws StreamsException with a message naming the topics and the counts.
 #pragma once
 
 #include <cstdint>

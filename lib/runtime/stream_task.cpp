@@ -46,7 +46,8 @@ StreamTask::StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph,
     options.cache = state.cache;
     options.record_timestamp = [this] { return record_timestamp_; };
     options.logger = logger_;
-    state_ = std::make_unique<state::StateManager>(std::move(options), graph_->stores(), collector_);
+    state_ =
+        std::make_unique<state::StateManager>(std::move(options), graph_->stores(), collector_);
   }
 }
 
@@ -69,8 +70,8 @@ bool StreamTask::initialize_state() {
 
 void StreamTask::initialize() {
   if (!initialize_state()) {
-    throw StreamsException(fmt::format(
-        "task {}: the state directory is locked by another instance", id_.to_string()));
+    throw StreamsException(
+        fmt::format("task {}: the state directory is locked by another instance", id_.to_string()));
   }
   processors_initialized_ = true;
   graph_->init(*this);
@@ -110,15 +111,15 @@ void StreamTask::close(bool clean) {
 
 StateStore& StreamTask::state_store(const detail::ProcessorNode& node, std::string_view name) {
   if (!graph_->connected(node, name)) {
-    throw StreamsException(fmt::format(
-        "processor '{}' has no access to state store '{}': connect it with "
-        "Topology::add_state_store or connect_processor_and_state_stores",
-        node.name(), name));
+    throw StreamsException(
+        fmt::format("processor '{}' has no access to state store '{}': connect it with "
+                    "Topology::add_state_store or connect_processor_and_state_stores",
+                    node.name(), name));
   }
   StateStore* store = state_ ? state_->store(name) : nullptr;
   if (store == nullptr) {
-    throw StreamsException(fmt::format("task {}: state store '{}' is not open", id_.to_string(),
-                                       name));
+    throw StreamsException(
+        fmt::format("task {}: state store '{}' is not open", id_.to_string(), name));
   }
   return *store;
 }
@@ -345,9 +346,10 @@ void StreamTask::on_production_error(const detail::ProcessorNode& sink, std::str
 void StreamTask::on_late_record(const detail::ProcessorNode& node, std::int64_t timestamp,
                                 std::int64_t window_close) {
   ++metrics_.late_records_dropped;
-  logger_->debug("task {}, processor '{}': dropping a late record ({}) with timestamp {}: its "
-                 "window closed at stream time {}",
-                 id_.to_string(), node.name(), describe_origin(), timestamp, window_close);
+  logger_->debug(
+      "task {}, processor '{}': dropping a late record ({}) with timestamp {}: its "
+      "window closed at stream time {}",
+      id_.to_string(), node.name(), describe_origin(), timestamp, window_close);
   if (settings_.dead_letter_late_records && current_raw_ != nullptr) {
     dead_letter(*current_raw_, StreamsException(fmt::format(
                                    "late record: timestamp {} is behind the window close time {} "

@@ -208,6 +208,7 @@ void StreamThread::run_loop() {
       initialize_tasks();
       restore_step(kRestorePoll);
       if (!any_task_pending() && state_.load() == ThreadState::partitions_assigned) {
+        publish_metrics();  // what restoration did is visible once the instance is RUNNING
         set_state(ThreadState::running);
       }
     }
@@ -320,24 +321,29 @@ bool StreamThread::any_task_pending() const {
 
 void StreamThread::initialize_tasks() {
   const std::int64_t now = now_ms();
+  std::vector<std::pair<TaskId, state::StateManager*>> opened;
   for (auto& [id, task] : tasks_) {
     if (task->phase != Phase::created) continue;
     if (!task->task->initialize_state()) {
       if (now - last_lock_warning_ms_ >= kLockWarningIntervalMs) {
         last_lock_warning_ms_ = now;
-        logger_->info("{}: task {} waits for its state directory, still locked by its previous "
-                      "owner",
-                      name_, id.to_string());
+        logger_->info(
+            "{}: task {} waits for its state directory, still locked by its previous "
+            "owner",
+            name_, id.to_string());
       }
       continue;
     }
-    state::StateManager* state = task->task->state();
-    if (state == nullptr || changelog_reader_->add(id, *state)) {
-      start_running(*task);
-    } else {
+    if (state::StateManager* state = task->task->state()) {
+      opened.emplace_back(id, state);
       task->phase = Phase::restoring;
+    } else {
+      start_running(*task);
     }
   }
+  // Every store that could open is open: restoration starts for all of them at once.
+  if (opened.empty()) return;
+  for (const TaskId& id : changelog_reader_->add(opened)) start_running(*tasks_.at(id));
 }
 
 void StreamThread::restore_step(std::chrono::milliseconds timeout) {

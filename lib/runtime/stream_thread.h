@@ -26,11 +26,10 @@
 #include <thread>
 #include <vector>
 
+#include <rivulet/state/restore_listener.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/task_id.h>
 #include <rivulet/task_metrics.h>
-
-#include <rivulet/state/restore_listener.h>
 
 #include "kafka/client.h"
 #include "runtime/changelog_reader.h"

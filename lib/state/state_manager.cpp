@@ -1,7 +1,5 @@
 #include "state/state_manager.h"
 
-#include "state/thread_cache.h"
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -11,6 +9,8 @@
 #include <spdlog/logger.h>
 
 #include <rivulet/errors.h>
+
+#include "state/thread_cache.h"
 
 namespace rivulet::state {
 

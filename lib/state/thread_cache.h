@@ -10,8 +10,9 @@
 // Capacity is in bytes, counted as `entry_size(key, value)` per entry. When a write takes the
 // total over capacity, least-recently-used entries *of the named cache being written* are evicted
 // until the total fits or that named cache is empty; so a task's writes never make another task
-// flush, as in Kafka Streams. Evicting a dirty entry flushes the whole named cache (the evicted
-// entry first, then the other dirty entries in dirty order), as Kafka Streams' NamedCache does.
+// flush, as in Kafka Streams. Evicting a dirty entry hands that entry alone to the listener
+// (Kafka Streams' NamedCache flushes the whole named cache then: measured far slower when the
+// working set is just over capacity, docs/benchmarks.md).
 //
 // A flush hands the dirty entries to the named cache's flush listener (copies: the listener may
 // write to the cache again) and marks them clean; deletes that were flushed then leave the cache.

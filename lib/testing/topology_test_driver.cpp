@@ -1,12 +1,11 @@
-#include <fmt/format.h>
-#include <spdlog/logger.h>
-
-#include <rivulet/testing/topology_test_driver.h>
-
-#include <unistd.h>
-
 #include <atomic>
 #include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+#include <unistd.h>
+
+#include <rivulet/testing/topology_test_driver.h>
 
 #include "common/logging.h"
 #include "runtime/stream_task.h"
@@ -26,7 +25,7 @@ struct TopologyTestDriver::Impl final : detail::RecordCollector {
   std::filesystem::path owned_state_dir;  // removed on destruction; empty when user-given
   std::unique_ptr<state::StateDirectory> state_directory;
   std::unique_ptr<state::RocksDbResources> rocksdb;  // under state.memory.max.bytes
-  std::unique_ptr<state::ThreadCache> cache;          // statestore.cache.max.bytes; null when 0
+  std::unique_ptr<state::ThreadCache> cache;         // statestore.cache.max.bytes; null when 0
   std::string application_id;
   std::map<std::string, int> internal_topics;  // unresolved name -> partitions
   std::shared_ptr<spdlog::logger> logger;
@@ -128,8 +127,8 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, const StreamsCo
             "state.memory.max.bytes ({}) must be larger than statestore.cache.max.bytes ({})",
             budget, cache_bytes));
       }
-      impl_->rocksdb = state::make_rocksdb_resources(static_cast<std::uint64_t>(budget - cache_bytes),
-                                                     config.get_string("rocksdb.config"));
+      impl_->rocksdb = state::make_rocksdb_resources(
+          static_cast<std::uint64_t>(budget - cache_bytes), config.get_string("rocksdb.config"));
     }
     if (cache_bytes > 0) {
       impl_->cache = std::make_unique<state::ThreadCache>(static_cast<std::uint64_t>(cache_bytes));

@@ -24,10 +24,15 @@ std::unique_ptr<ProcessorGraph> ProcessorGraph::build(const TopologyImpl& topolo
   auto graph = std::unique_ptr<ProcessorGraph>(new ProcessorGraph());
   std::unordered_map<std::string, ProcessorNode*> by_name;
   const SubtopologyInfo& info = subtopologies[static_cast<std::size_t>(subtopology)];
-  for (const std::string& store : info.stores) graph->stores_.push_back(topology.find_store(store));
+  graph->store_factories_.reserve(info.stores.size());
+  for (const std::string& store : info.stores) {
+    graph->store_factories_.push_back(*topology.find_store(store));
+  }
+  for (const StoreFactory& store : graph->store_factories_) graph->stores_.push_back(&store);
   for (const NodeFactory* factory : info.nodes) {
     std::unique_ptr<ProcessorNode> node = factory->create(context);
-    for (const std::string& store : factory->stores) graph->connections_.emplace_back(node.get(), store);
+    for (const std::string& store : factory->stores)
+      graph->connections_.emplace_back(node.get(), store);
     for (const std::string& parent : factory->parents) by_name.at(parent)->add_child(node.get());
     if (factory->kind == NodeKind::source) {
       auto* source = static_cast<SourceNodeBase*>(node.get());

@@ -40,7 +40,10 @@ class ProcessorGraph {
   std::vector<std::unique_ptr<ProcessorNode>> nodes_;  // parents before children
   std::vector<std::string> source_topics_;
   std::vector<SourceNodeBase*> sources_by_topic_;  // parallel to source_topics_
-  std::vector<const StoreFactory*> stores_;
+  // Copies: a graph must not depend on its Topology outliving it (the test driver is often given
+  // a temporary one).
+  std::vector<StoreFactory> store_factories_;
+  std::vector<const StoreFactory*> stores_;                                // into store_factories_
   std::vector<std::pair<const ProcessorNode*, std::string>> connections_;  // node, store
 };
 

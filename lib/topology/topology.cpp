@@ -30,7 +30,7 @@ Topology& Topology::add_internal_topic(std::string topic, int partitions) {
 }
 
 Topology& Topology::add_store_factory(detail::StoreFactory store,
-                                       const std::vector<std::string>& processors) {
+                                      const std::vector<std::string>& processors) {
   impl_->add_store(std::move(store), processors);
   return *this;
 }
@@ -38,8 +38,8 @@ Topology& Topology::add_store_factory(detail::StoreFactory store,
 Topology& Topology::connect_processor_and_state_stores(const std::string& processor,
                                                        const std::vector<std::string>& stores) {
   if (stores.empty()) {
-    throw TopologyException(fmt::format("connecting processor '{}' needs at least one store",
-                                        processor));
+    throw TopologyException(
+        fmt::format("connecting processor '{}' needs at least one store", processor));
   }
   for (const std::string& store : stores) impl_->connect_store(processor, store);
   return *this;
@@ -172,9 +172,8 @@ void TopologyImpl::add_store(StoreFactory store, const std::vector<std::string>&
 
 void TopologyImpl::connect_store(const std::string& processor, const std::string& store) {
   if (stores_.count(store) == 0) {
-    throw TopologyException(
-        fmt::format("unknown state store '{}' for processor '{}': add the store first", store,
-                    processor));
+    throw TopologyException(fmt::format(
+        "unknown state store '{}' for processor '{}': add the store first", store, processor));
   }
   auto it = index_.find(processor);
   if (it == index_.end()) {
@@ -196,8 +195,7 @@ const StoreFactory* TopologyImpl::find_store(std::string_view name) const {
   return it == stores_.end() ? nullptr : &it->second;
 }
 
-std::string TopologyImpl::changelog_topic(std::string_view application_id,
-                                          std::string_view store) {
+std::string TopologyImpl::changelog_topic(std::string_view application_id, std::string_view store) {
   return fmt::format("{}-{}-changelog", application_id, store);
 }
 

@@ -171,10 +171,10 @@ TEST(ThreadCacheTest, EvictionTakesTheLeastRecentlyUsedEntriesOfTheWritingCacheO
   EXPECT_THAT(first.batches, IsEmpty());
 
   // Over capacity: "s1" is the oldest entry of all, but "first" is being written, so its least
-  // recently used entry goes. Being dirty, it flushes "first": the evicted entry, then the others.
+  // recently used entry goes. Being dirty, it alone goes to the listener; the others stay dirty.
   put(cache, "first", "k3", "v");
   ASSERT_EQ(first.batches.size(), 1u);
-  EXPECT_THAT(first.batches[0], ElementsAre("k1=v", "k2=v", "k3=v"));
+  EXPECT_THAT(first.batches[0], ElementsAre("k1=v"));
   EXPECT_THAT(second.batches, IsEmpty());
   EXPECT_EQ(cache.stats().evictions, 1u);
   EXPECT_EQ(cache.stats("first").evictions, 1u);
@@ -184,11 +184,19 @@ TEST(ThreadCacheTest, EvictionTakesTheLeastRecentlyUsedEntriesOfTheWritingCacheO
   EXPECT_TRUE(cache.get("second", b("s1"))->dirty);
   EXPECT_LE(cache.size_bytes(), cache.max_bytes());
 
-  // Clean entries are evicted without a flush.
+  // The next eviction takes the next least recently used entry, "k2".
   put(cache, "first", "k4", "v");
-  EXPECT_EQ(first.batches.size(), 1u);
+  ASSERT_EQ(first.batches.size(), 2u);
+  EXPECT_THAT(first.batches[1], ElementsAre("k2=v"));
   EXPECT_EQ(cache.stats().evictions, 2u);
   EXPECT_EQ(cached(cache, "first", "k2"), "<miss>");
+
+  // Clean entries are evicted without a call.
+  cache.flush("first");
+  ASSERT_EQ(first.batches.size(), 3u);
+  put(cache, "first", "k5", "v");
+  EXPECT_EQ(first.batches.size(), 3u);
+  EXPECT_EQ(cache.stats().evictions, 3u);
 }
 
 TEST(ThreadCacheTest, ReadsRefreshTheLruOrder) {
@@ -214,9 +222,10 @@ TEST(ThreadCacheTest, AWriteLargerThanTheCacheEmptiesTheWritingCacheOnly) {
   put(cache, "second", "s1", "v");
   put(cache, "first", "k1", "v");
   put(cache, "first", "big", std::string(500, 'x'));
-  // k1 is evicted, flushing k1 and big; then big, clean now, is evicted without a flush.
-  ASSERT_EQ(first.batches.size(), 1u);
-  EXPECT_THAT(first.batches[0], ElementsAre("k1=v", "big=" + std::string(500, 'x')));
+  // k1 is evicted and handed to the listener; then big itself, still too large.
+  ASSERT_EQ(first.batches.size(), 2u);
+  EXPECT_THAT(first.batches[0], ElementsAre("k1=v"));
+  EXPECT_THAT(first.batches[1], ElementsAre("big=" + std::string(500, 'x')));
   EXPECT_EQ(cache.stats("first").entries, 0u);
   EXPECT_EQ(cached(cache, "second", "s1"), "v");
   EXPECT_THAT(second.batches, IsEmpty());
@@ -256,8 +265,8 @@ TEST(ThreadCacheTest, ShrinkingEvictsFromEveryCacheInTurnAndGrowingKeepsEverythi
   EXPECT_EQ(cache.size_bytes(), 4 * size_of("k1", "v"));
   EXPECT_EQ(cache.stats("first").evictions, 1u);
   EXPECT_EQ(cache.stats("second").evictions, 1u);
-  EXPECT_THAT(first.batches.at(0), ElementsAre("k1=v", "k2=v", "k3=v"));
-  EXPECT_THAT(second.batches.at(0), ElementsAre("k1=v", "k2=v", "k3=v"));
+  EXPECT_THAT(first.batches.at(0), ElementsAre("k1=v"));
+  EXPECT_THAT(second.batches.at(0), ElementsAre("k1=v"));
 }
 
 TEST(ThreadCacheTest, CloseDropsTheCacheWithoutFlushing) {
@@ -596,13 +605,14 @@ TEST_F(SmallKeyValueCacheTest, EvictionWritesBelowAndTellsTheListener) {
   put("b", "1", 2);
   put("a", "2", 3);  // a is now the most recently used
   EXPECT_THAT(changes_, IsEmpty());
-  put("c", "1", 4);  // evicts b, which flushes the named cache: b first, then a and c
-  EXPECT_THAT(changes_,
-              ElementsAre(change("b", "1", std::nullopt, 2), change("a", "2", std::nullopt, 3),
-                          change("c", "1", std::nullopt, 4)));
+  put("c", "1", 4);  // evicts b, which alone goes below
+  EXPECT_THAT(changes_, ElementsAre(change("b", "1", std::nullopt, 2)));
   EXPECT_EQ(below("b"), "1");
-  EXPECT_EQ(get("b"), "1");                      // read from below
-  EXPECT_EQ(cache_.stats().evictions, 1u + 1u);  // caching b again evicted the clean a
+  EXPECT_EQ(below("a"), std::nullopt);
+  EXPECT_EQ(get("b"), "1");  // read from below and cached, which evicts the dirty a
+  EXPECT_THAT(changes_,
+              ElementsAre(change("b", "1", std::nullopt, 2), change("a", "2", std::nullopt, 3)));
+  EXPECT_EQ(cache_.stats().evictions, 2u);
   EXPECT_EQ(get("a"), "2");
 }
 

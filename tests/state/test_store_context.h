@@ -2,8 +2,6 @@
 // a list, and restoration that replays a list of changelog records into the registered stores.
 #pragma once
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <rivulet/state/state_store.h>
 

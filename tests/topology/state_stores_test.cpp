@@ -101,10 +101,8 @@ TEST(StateStoreTopology, ProcessorsSharingAStoreJoinOneSubtopology) {
 TEST(StateStoreTopology, AProcessorWithoutAccessToAStoreFailsClearly) {
   Topology topology;
   topology.add_source<std::string, std::string>("source", {"in"});
-  topology.add_processor("counter", [] { return std::make_unique<Counter>("counts"); },
-                         {"source"});
-  topology.add_processor("sneaky", [] { return std::make_unique<Counter>("counts"); },
-                         {"source"});
+  topology.add_processor("counter", [] { return std::make_unique<Counter>("counts"); }, {"source"});
+  topology.add_processor("sneaky", [] { return std::make_unique<Counter>("counts"); }, {"source"});
   topology.add_state_store(Stores::key_value_store_builder<std::string, std::int64_t>(
                                Stores::in_memory_key_value_store("counts")),
                            {"counter"});

@@ -34,7 +34,7 @@ namespace rivulet {
 namespace state {
 struct RocksDbResources;  // process-wide RocksDB block cache and write buffer manager
 class ThreadCache;        // the record cache shared by the tasks of one stream thread
-}
+}  // namespace state
 
 class StateStore;
 
@@ -80,7 +80,8 @@ class StateStoreContext {
   virtual void register_store(StateStore& store, RestoreCallback restore) = 0;
   // Called by the logging layer: appends a change of store `store` to its changelog, on the
   // task's partition, with the timestamp of the record being processed.
-  virtual void log_change(const std::string& store, ByteView key, std::optional<ByteView> value) = 0;
+  virtual void log_change(const std::string& store, ByteView key,
+                          std::optional<ByteView> value) = 0;
   // The process-wide RocksDB resources (shared block cache, write buffer manager, user options)
   // under the state memory budget; nullptr where none are configured (state.memory.max.bytes=0:
   // each database then gets modest defaults of its own, a 4 MiB block cache and at most two

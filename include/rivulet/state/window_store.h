@@ -38,7 +38,8 @@ class WindowStoreIterator {
   bool has_next() { return inner_->has_next(); }
   KeyValue<std::int64_t, V> next() {
     WindowBytesEntry entry = inner_->next();
-    return KeyValue<std::int64_t, V>{entry.window_start, values_->deserialize(*topic_, entry.value)};
+    return KeyValue<std::int64_t, V>{entry.window_start,
+                                     values_->deserialize(*topic_, entry.value)};
   }
   std::vector<KeyValue<std::int64_t, V>> to_vector() {
     std::vector<KeyValue<std::int64_t, V>> out;
@@ -134,15 +135,15 @@ class WindowStore final : public detail::TypedStoreBase<WindowBytesStore, K> {
                                        std::int64_t time_to) {
     Bytes from = this->serialize_key(key_from);
     Bytes to = this->serialize_key(key_to);
-    return windowed(this->inner_->fetch_range(ByteView(from), ByteView(to), time_from, time_to,
-                                              true));
+    return windowed(
+        this->inner_->fetch_range(ByteView(from), ByteView(to), time_from, time_to, true));
   }
   WindowedKeyValueIterator<K, V> backward_fetch(const K& key_from, const K& key_to,
                                                 std::int64_t time_from, std::int64_t time_to) {
     Bytes from = this->serialize_key(key_from);
     Bytes to = this->serialize_key(key_to);
-    return windowed(this->inner_->fetch_range(ByteView(from), ByteView(to), time_from, time_to,
-                                              false));
+    return windowed(
+        this->inner_->fetch_range(ByteView(from), ByteView(to), time_from, time_to, false));
   }
   WindowedKeyValueIterator<K, V> fetch_all(std::int64_t time_from, std::int64_t time_to) {
     return windowed(this->inner_->fetch_all(time_from, time_to, true));
@@ -213,15 +214,17 @@ class SessionStore final : public detail::TypedStoreBase<SessionBytesStore, K> {
     return sessions(
         this->inner_->find_sessions(this->key_bytes(key), earliest_end, latest_start, false));
   }
-  SessionIterator<K, V> find_sessions(const K& key_from, const K& key_to,
-                                      std::int64_t earliest_end, std::int64_t latest_start) {
+  SessionIterator<K, V> find_sessions(const K& key_from, const K& key_to, std::int64_t earliest_end,
+                                      std::int64_t latest_start) {
     Bytes from = this->serialize_key(key_from);
     Bytes to = this->serialize_key(key_to);
     return sessions(this->inner_->find_sessions_range(ByteView(from), ByteView(to), earliest_end,
                                                       latest_start, true));
   }
   // Every session of `key`.
-  SessionIterator<K, V> fetch(const K& key) { return find_sessions(key, kMinTimestamp, kMaxTimestamp); }
+  SessionIterator<K, V> fetch(const K& key) {
+    return find_sessions(key, kMinTimestamp, kMaxTimestamp);
+  }
   SessionIterator<K, V> backward_fetch(const K& key) {
     return backward_find_sessions(key, kMinTimestamp, kMaxTimestamp);
   }

@@ -101,9 +101,9 @@ class TopologyTestDriver {
                                           std::int64_t start_timestamp_ms = 0,
                                           std::chrono::milliseconds auto_advance = {}) {
     require_input_topic(topic);
-    return TestInputTopic<K, V>(
-        *this, std::move(topic), key_serde ? *key_serde : default_serde<K>(),
-        value_serde ? *value_serde : default_serde<V>(), start_timestamp_ms, auto_advance);
+    return TestInputTopic<K, V>(*this, std::move(topic), serde_or_default(std::move(key_serde)),
+                                serde_or_default(std::move(value_serde)), start_timestamp_ms,
+                                auto_advance);
   }
 
   // An output topic reading through `key_serde`/`value_serde` (default: by type).
@@ -111,9 +111,8 @@ class TopologyTestDriver {
   TestOutputTopic<K, V> create_output_topic(std::string topic,
                                             std::optional<AnySerde<K>> key_serde = std::nullopt,
                                             std::optional<AnySerde<V>> value_serde = std::nullopt) {
-    return TestOutputTopic<K, V>(*this, std::move(topic),
-                                 key_serde ? *key_serde : default_serde<K>(),
-                                 value_serde ? *value_serde : default_serde<V>());
+    return TestOutputTopic<K, V>(*this, std::move(topic), serde_or_default(std::move(key_serde)),
+                                 serde_or_default(std::move(value_serde)));
   }
 
   // Advances simulated wall-clock time and fires the wall-clock punctuators that are due.
@@ -152,6 +151,17 @@ class TopologyTestDriver {
 
  private:
   void require_input_topic(const std::string& topic) const;
+  // The given serde, else the type's default; a type without one (Windowed<K>, ...) must be given
+  // a serde, which is checked only when none was.
+  template <class T>
+  static AnySerde<T> serde_or_default(std::optional<AnySerde<T>> given) {
+    if (given) return std::move(*given);
+    if constexpr (HasDefaultSerde<T>) {
+      return default_serde<T>();
+    } else {
+      throw StreamsException("a test topic of a type without a default serde needs a serde");
+    }
+  }
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
