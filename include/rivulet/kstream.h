@@ -13,6 +13,7 @@
 // as an operator keeps the type; `to` and `repartition` use them unless given others.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,8 +24,13 @@
 #include <vector>
 
 #include <rivulet/detail/builder_state.h>
+#include <rivulet/detail/dedup_processor.h>
+#include <rivulet/detail/join_processors.h>
 #include <rivulet/detail/stream_processors.h>
+#include <rivulet/grouped.h>
+#include <rivulet/joins.h>
 #include <rivulet/key_value.h>
+#include <rivulet/materialized.h>
 #include <rivulet/named.h>
 #include <rivulet/processor.h>
 #include <rivulet/produced.h>
@@ -36,6 +42,12 @@ template <class K, class V>
 class KStream;
 template <class K, class V>
 class BranchedKStream;
+template <class K, class V>
+class KGroupedStream;
+template <class K, class V>
+class KTable;
+template <class K, class V>
+class KTable;  // joins with a table (ktable.h)
 
 // How one branch of `split` is named and what is done with it.
 template <class K, class V>
@@ -254,6 +266,104 @@ class KStream {
     return KStream(state_, source, false, repartitioned.key_serde, repartitioned.value_serde);
   }
 
+  // Groups the records by their key for an aggregation (see kgrouped_stream.h). When the key may
+  // have changed upstream, the aggregation repartitions first.
+  KGroupedStream<K, V> group_by_key(Grouped<K, V> grouped = {}) const;
+  // Groups the records by the key `selector(key, value)` returns (the value is kept); the
+  // aggregation repartitions by the new key first. Defined in kgrouped_stream.h.
+  template <class Selector,
+            class KR = std::decay_t<std::invoke_result_t<Selector&, const K&, const V&>>>
+  KGroupedStream<KR, V> group_by(Selector selector, Grouped<KR, V> grouped = {}) const;
+
+  // ---- Joins and deduplication (joins.h) ---------------------------------------------------
+  //
+  // Joins need both inputs partitioned alike by key (co-partitioned): a stream marked for
+  // repartitioning is repartitioned first, through "<name>-left-repartition" (this stream) or
+  // "<name>-right-repartition" (the other) when the join is named, else
+  // "<upstream node>-repartition". Semantics follow Kafka Streams 3.x (see joins.h for joiners).
+
+  // Windowed inner join with `other`: for each record of either stream, one record per record of
+  // the other stream with the same key and a timestamp within the window (a record of this
+  // stream at t joins those in [t - before, t + after]), with the value `joiner(this value, other
+  // value)`, the key, the larger of the two timestamps and the arriving record's headers. Emits
+  // as records arrive. Records with a null key or value are dropped (counted); records whose
+  // window has closed (stream time past t + after + grace, t + before + grace for `other`) are
+  // dropped as late.
+  template <class V2, class Joiner>
+  auto join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+            StreamJoined<K, V, V2> joined = {}) const {
+    return stream_join<detail::JoinKind::inner>(other, std::move(joiner), windows,
+                                                std::move(joined));
+  }
+  // Windowed left join: as `join`; in addition, a record of this stream that joined nothing by
+  // the time its window closes (stream time past t + after + grace) is emitted then, once, as
+  // `joiner(value, std::nullopt)` with its own timestamp and key. Not on arrival: that is Kafka
+  // Streams' behaviour since 3.1, which avoids emitting (A, null) before A joins.
+  template <class V2, class Joiner>
+  auto left_join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                 StreamJoined<K, V, V2> joined = {}) const {
+    return stream_join<detail::JoinKind::left>(other, std::move(joiner), windows,
+                                               std::move(joined));
+  }
+  // Windowed outer join: as `left_join`, and records of `other` that joined nothing are emitted
+  // as `joiner(std::nullopt, value)` once stream time passes t + before + grace.
+  template <class V2, class Joiner>
+  auto outer_join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                  StreamJoined<K, V, V2> joined = {}) const {
+    return stream_join<detail::JoinKind::outer>(other, std::move(joiner), windows,
+                                                std::move(joined));
+  }
+
+  // Stream-table inner join: each record of this stream whose key the table holds becomes one
+  // record with the value `joiner(value, table value)` and the record's key, timestamp and
+  // headers; other records are dropped. A record joins the table's value at the moment it is
+  // processed; table updates emit nothing. Records with a null key or value are dropped
+  // (counted). The table's source is materialized if it was not.
+  template <class VT, class Joiner>
+  auto join(const KTable<K, VT>& table, Joiner joiner, Joined<K, V, VT> joined = {}) const {
+    return table_join<detail::JoinKind::inner>(table, std::move(joiner), std::move(joined));
+  }
+  // Stream-table left join: as `join`, and a record whose key the table lacks is emitted as
+  // `joiner(value, std::nullopt)`.
+  template <class VT, class Joiner>
+  auto left_join(const KTable<K, VT>& table, Joiner joiner, Joined<K, V, VT> joined = {}) const {
+    return table_join<detail::JoinKind::left>(table, std::move(joiner), std::move(joined));
+  }
+
+  // Drops records whose id was seen within `window` of event time (Kafka Streams has no such
+  // operator; this follows KIP-655's deduplication). The id is the key, or
+  // `id_extractor(key, value)`.
+  //   - A record at time t is a duplicate when a record with the same id was forwarded with a
+  //     timestamp in [t - window, t + window], both ends included; out-of-order records compare
+  //     the same way. A duplicate is dropped and counted (TaskMetrics::dropped_records, reason
+  //     "duplicate"); every other record is forwarded unchanged.
+  //   - Only forwarded records count: dropped duplicates do not extend the window, so an id
+  //     passes again once its last forwarded record is more than `window` away.
+  //   - A record without an id (a null key or id) is forwarded.
+  //   - State: a window store "<name>-store" with a changelog (so it survives restarts and task
+  //     moves), keeping ids for 2 * window behind the newest; a record older than that passes if
+  //     its earlier copy is gone. A record processed again after a failure (the same topic,
+  //     partition and offset) is forwarded again, as at-least-once requires.
+  //   - Records with equal ids must reach the same task: repartitions first when the key may
+  //     have changed ("<name>-repartition"; the name defaults to KSTREAM-DEDUPLICATE-...).
+  // REQUIRES: window > 0 (else TopologyException).
+  KStream drop_duplicates(std::chrono::milliseconds window, const Named& named = {}) const {
+    return add_deduplication<K>(detail::KeyAsId{}, window, named, key_serde_);
+  }
+  template <class IdExtractor>
+  KStream drop_duplicates(IdExtractor id_extractor, std::chrono::milliseconds window,
+                          const Named& named = {}) const {
+    using Id = std::decay_t<std::invoke_result_t<IdExtractor&, const K&, const V&>>;
+    return add_deduplication<Id>(std::move(id_extractor), window, named, std::nullopt);
+  }
+  // ---- end of joins and deduplication ------------------------------------------------------
+
+  // The stream read as a table (see ktable.h): each record upserts its key; a null value
+  // (std::nullopt, for an optional V) deletes it; a record with a null key is dropped. The table
+  // gets a store when `materialized` names one or an operation needs to look its values up.
+  // Repartitions first when the key may have changed. Defined in ktable.h.
+  KTable<K, V> to_table(const Named& named = {}, Materialized<K, V> materialized = {}) const;
+
   // The name of the node whose output this stream is.
   const std::string& node_name() const { return node_; }
   // Whether a key-based stateful operation on this stream needs a repartition first.
@@ -272,6 +382,93 @@ class KStream {
   template <class K2, class V2>
   friend class KStream;
   friend class BranchedKStream<K, V>;
+
+  // ---- Joins and deduplication: helpers ------------------------------------------------------
+
+  // This stream's node, behind a repartition through "<topic_base>-repartition" when its key may
+  // have changed.
+  std::string join_input(const std::string& topic_base, const std::optional<AnySerde<K>>& keys,
+                         const std::optional<AnySerde<V>>& values) const {
+    if (!repartition_required_) return node_;
+    return detail::repartition_for_join<K, V>(*state_, node_, topic_base, keys ? keys : key_serde_,
+                                              values ? values : value_serde_);
+  }
+
+  template <detail::JoinKind kind, class V2, class Joiner>
+  auto stream_join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                   StreamJoined<K, V, V2> joined) const {
+    using VR =
+        detail::JoinerResult<Joiner, K, detail::LeftArg<kind, V>, detail::RightArg<kind, V2>>;
+    if (!joined.name.empty()) Named::validate(joined.name);
+    if (!joined.store_name.empty()) Named::validate(joined.store_name);
+    std::optional<AnySerde<K>> keys = joined.key_serde ? joined.key_serde : key_serde_;
+    std::optional<AnySerde<V>> values = joined.value_serde ? joined.value_serde : value_serde_;
+    std::optional<AnySerde<V2>> other_values =
+        joined.other_value_serde ? joined.other_value_serde : other.value_serde_;
+    const std::string left =
+        join_input(joined.name.empty() ? node_ : joined.name + "-left", keys, values);
+    const std::string right =
+        other.join_input(joined.name.empty() ? other.node_ : joined.name + "-right",
+                         joined.key_serde ? joined.key_serde : other.key_serde_, other_values);
+    const std::string merge = detail::add_stream_stream_join<kind, K, V, V2, VR>(
+        *state_, left, right, std::move(joiner), windows, joined,
+        detail::resolve_serde(keys, node_, "key"), detail::resolve_serde(values, node_, "value"),
+        detail::resolve_serde(other_values, other.node_, "value"));
+    return KStream<K, VR>(state_, merge, false, keys, std::nullopt);
+  }
+
+  template <detail::JoinKind kind, class VT, class Joiner>
+  auto table_join(const KTable<K, VT>& table, Joiner joiner, Joined<K, V, VT> joined) const {
+    using TableArg = std::conditional_t<kind == detail::JoinKind::inner, VT, std::optional<VT>>;
+    using VR = detail::JoinerResult<Joiner, K, V, TableArg>;
+    if (!joined.name.empty()) Named::validate(joined.name);
+    std::optional<AnySerde<K>> keys = joined.key_serde ? joined.key_serde : key_serde_;
+    std::optional<AnySerde<V>> values = joined.value_serde ? joined.value_serde : value_serde_;
+    const std::string input =
+        join_input(joined.name.empty() ? node_ : joined.name + "-left", keys, values);
+    const std::string name = state_->name_or_generate(
+        joined.name, kind == detail::JoinKind::inner ? "KSTREAM-JOIN-" : "KSTREAM-LEFTJOIN-");
+    detail::KTableValueGetterSupplier<K, VT> getter = table.value_getter_supplier();
+    Topology& topology = state_->open_topology();
+    topology.add_processor(
+        name,
+        [getter, joiner, keys, values] {
+          return std::make_unique<detail::StreamTableJoinProcessor<K, V, VT, VR, Joiner, kind>>(
+              getter, joiner, keys, values);
+        },
+        {input});
+    if (!getter.store_names.empty()) {
+      topology.connect_processor_and_state_stores(name, getter.store_names);
+    }
+    return KStream<K, VR>(state_, name, false, keys, std::nullopt);
+  }
+
+  template <class Id, class IdExtractor>
+  KStream add_deduplication(IdExtractor extractor, std::chrono::milliseconds window,
+                            const Named& named, const std::optional<AnySerde<Id>>& ids) const {
+    if (window.count() <= 0) {
+      throw TopologyException("drop_duplicates: the window must be positive, got " +
+                              std::to_string(window.count()) + " ms");
+    }
+    detail::BuilderState& state = *state_;
+    const std::string name = state.name_or_generate(named.name(), "KSTREAM-DEDUPLICATE-");
+    const std::string input = join_input(name, key_serde_, value_serde_);
+    const std::int64_t span = window.count();
+    Topology& topology = state.open_topology();
+    topology.add_processor(
+        name,
+        [store = name + "-store", span, extractor] {
+          return std::make_unique<detail::DeduplicationProcessor<K, V, Id, IdExtractor>>(
+              store, span, extractor);
+        },
+        {input});
+    topology.add_state_store(
+        detail::deduplication_store<Id>(name + "-store", span, state.in_memory_dsl_stores,
+                                        detail::resolve_serde(ids, name, "id")),
+        {name});
+    return KStream(state_, name, false, key_serde_, value_serde_);
+  }
+  // ---- end of joins and deduplication helpers -------------------------------------------------
 
   template <class Predicate>
   KStream add_filter(Predicate predicate, bool keep_when, const Named& named) const {
@@ -369,3 +566,6 @@ BranchedKStream<K, V> KStream<K, V>::split(const Named& named) const {
 }
 
 }  // namespace rivulet
+
+// The grouping operators are defined with KGroupedStream.
+#include <rivulet/kgrouped_stream.h>  // NOLINT(misc-header-include-cycle): completes KStream

@@ -3,9 +3,14 @@
 
 #include <rivulet/consumed.h>
 #include <rivulet/errors.h>
+#include <rivulet/grouped.h>
+#include <rivulet/joins.h>
 #include <rivulet/kafka_streams.h>
 #include <rivulet/key_value.h>
+#include <rivulet/kgrouped_stream.h>
 #include <rivulet/kstream.h>
+#include <rivulet/ktable.h>
+#include <rivulet/materialized.h>
 #include <rivulet/named.h>
 #include <rivulet/processor.h>
 #include <rivulet/produced.h>
@@ -19,4 +24,7 @@
 #include <rivulet/state/window_store.h>
 #include <rivulet/streams_builder.h>
 #include <rivulet/streams_config.h>
+#include <rivulet/suppressed.h>
 #include <rivulet/topology.h>
+#include <rivulet/windowed_serdes.h>
+#include <rivulet/windows.h>

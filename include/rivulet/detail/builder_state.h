@@ -14,6 +14,9 @@ struct BuilderState {
   Topology topology;
   int index = 0;
   bool built = false;
+  // `default.dsl.store` of the config given to the builder: DSL stores without a supplier or
+  // store type are kept in memory instead of in RocksDB.
+  bool in_memory_dsl_stores = false;
 
   // "<prefix><index, ten digits>", Kafka Streams' scheme for generated names.
   std::string new_name(std::string_view prefix) {
