@@ -28,21 +28,8 @@ using testing::TestRecord;
 using testing::TopologyTestDriver;
 using R = TestRecord<std::string, std::string>;
 
-// Strings where the empty string stands for Kafka's null, so that null values reach the join
-// (which drops them) as the developer guide's table has them.
-struct EmptyIsNullSerde {
-  void serialize(std::string_view topic, const std::string& value, Bytes& out) const {
-    serdes::string().serialize(topic, value, out);
-  }
-  std::string deserialize(std::string_view topic, ByteView data) const {
-    return serdes::string().deserialize(topic, data);
-  }
-  bool is_null(const std::string& value) const { return value.empty(); }
-  std::string null_value(std::string_view /*topic*/) const { return {}; }
-};
-
 Consumed<std::string, std::string> nullable_values() {
-  return Consumed<std::string, std::string>::with(serdes::string(), EmptyIsNullSerde{});
+  return Consumed<std::string, std::string>::with(serdes::string(), test::EmptyIsNullSerde{});
 }
 
 std::string show(const std::optional<std::string>& value) {
@@ -303,7 +290,7 @@ TEST(DslStreamStreamJoin, NullKeysAndValuesAreDroppedAndCounted) {
   StreamsBuilder builder;
   auto left = builder.stream<std::optional<std::string>, std::string>(
       "left", Consumed<std::optional<std::string>, std::string>::with(
-                  default_serde<std::optional<std::string>>(), EmptyIsNullSerde{}));
+                  default_serde<std::optional<std::string>>(), test::EmptyIsNullSerde{}));
   auto right = builder.stream<std::optional<std::string>, std::string>("right");
   left.join(right, inner_joiner(), JoinWindows::of_time_difference_with_no_grace(10ms)).to("out");
   const Topology topology = builder.build();

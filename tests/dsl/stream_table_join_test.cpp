@@ -25,18 +25,6 @@ using testing::TestRecord;
 using testing::TopologyTestDriver;
 using R = TestRecord<std::string, std::string>;
 
-// Strings where the empty string stands for Kafka's null (the table's rows have null values).
-struct EmptyIsNullSerde {
-  void serialize(std::string_view topic, const std::string& value, Bytes& out) const {
-    serdes::string().serialize(topic, value, out);
-  }
-  std::string deserialize(std::string_view topic, ByteView data) const {
-    return serdes::string().deserialize(topic, data);
-  }
-  bool is_null(const std::string& value) const { return value.empty(); }
-  std::string null_value(std::string_view /*topic*/) const { return {}; }
-};
-
 StreamsConfig no_cache_config() {
   StreamsConfig config;
   config.set("statestore.cache.max.bytes", "0");
@@ -60,7 +48,7 @@ struct Row {
 TEST(DslStreamTableJoin, ReproducesKafkaStreamsJoinSemanticsTable) {
   StreamsBuilder builder;
   auto stream = builder.stream<std::string, std::string>(
-      "left", Consumed<std::string, std::string>::with(serdes::string(), EmptyIsNullSerde{}));
+      "left", Consumed<std::string, std::string>::with(serdes::string(), test::EmptyIsNullSerde{}));
   auto table = builder.table<std::string, std::string>("right");
   stream
       .join(table,
