@@ -229,6 +229,78 @@ TEST_F(StateRestore, ALostCheckpointMeansAFullRestoreWithTheSameResult) {
   ASSERT_TRUE(streams.close(std::chrono::seconds(60)));
 }
 
+// The DSL on the real runtime: a windowed count (1-minute windows, RocksDB with the record cache)
+// moves to an instance with no local state, which restores the window store from its changelog
+// and continues the windows the first instance left half-counted.
+TEST_F(StateRestore, AWindowedCountMovesToAnotherInstanceAndEqualsTheRecount) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in_)
+      .group_by_key()
+      .windowed_by(
+          TimeWindows::of_size_and_grace(std::chrono::minutes(1), std::chrono::seconds(10)))
+      .count(Materialized<std::string, std::int64_t>::as("window-counts"))
+      .to_stream()
+      .map([](const Windowed<std::string>& key, const std::optional<std::int64_t>& count) {
+        return KeyValue<std::string, std::string>(fmt::format("{}@{}", key.key, key.window.start),
+                                                  count ? std::to_string(*count) : "null");
+      })
+      .to(out_);
+  const Topology windowed = builder.build();
+
+  // Readings every 10 s per key from kStart (a whole minute): 6 per window. Readings [from, to)
+  // of 12 keys.
+  constexpr std::int64_t kStart = 1'700'000'040'000;
+  std::map<std::string, std::int64_t> expected;  // "key@window start" -> count
+  auto send = [&](int from, int to) {
+    PlainProducer producer(broker_.bootstrap_servers());
+    for (int i = from; i < to; ++i) {
+      for (int k = 0; k < 12; ++k) {
+        const std::string key = fmt::format("vehicle-{}", k);
+        const std::int64_t timestamp = kStart + std::int64_t{i} * 10'000;
+        producer.send(in_, key, "reading", timestamp);
+        ++expected[fmt::format("{}@{}", key, timestamp - (timestamp - kStart) % 60'000)];
+      }
+    }
+    producer.flush();
+  };
+  // The latest count per key and window in the output, once it equals `expected`.
+  auto wait_for_windows = [&] {
+    TopicReader reader(broker_.bootstrap_servers(), out_, 4);
+    std::map<std::string, std::int64_t> latest;
+    wait_until(
+        [&] {
+          reader.drain(std::chrono::milliseconds(200));
+          latest.clear();
+          for (const auto& record : reader.records()) {
+            latest[*record.key] = std::stoll(*record.value);  // in order per key: the last wins
+          }
+          return latest == expected;
+        },
+        std::chrono::seconds(60));
+    return latest;
+  };
+
+  {
+    KafkaStreams first(windowed, config("first"));
+    first.start();
+    ASSERT_TRUE(first.wait_for_running(std::chrono::seconds(60)));
+    send(0, 27);  // the window at 240 s holds 3 of its 6 readings
+    EXPECT_EQ(wait_for_windows(), expected);
+    ASSERT_TRUE(first.close(std::chrono::seconds(60)));
+  }
+  ASSERT_EQ(expected.at(fmt::format("vehicle-0@{}", kStart + 240'000)), 3);
+
+  KafkaStreams second(windowed, config("second"));
+  second.start();
+  ASSERT_TRUE(second.wait_for_running(std::chrono::seconds(60)));
+  // Every window of every key was restored (the cache may have merged some of the changes).
+  EXPECT_GE(second.records_restored(), 12u * 5u);
+  send(27, 33);  // completes the window at 240 s and opens the one at 300 s
+  EXPECT_EQ(expected.at(fmt::format("vehicle-0@{}", kStart + 240'000)), 6);
+  EXPECT_EQ(wait_for_windows(), expected);
+  ASSERT_TRUE(second.close(std::chrono::seconds(60)));
+}
+
 TEST_F(StateRestore, TheChangelogIsCompactedWithOnePartitionPerTask) {
   const Topology the_topology = topology();
   KafkaStreams streams(the_topology, config("only"));
