@@ -1,6 +1,7 @@
 // One store's RocksDB database and its column families. A key-value store uses the default
 // column family; a window or session store one column family per segment. Writes go through the
-// write-ahead log (a process crash loses nothing written); `flush_wal` hands it to the OS.
+// write-ahead log, which stays in RocksDB's buffer until `flush_wal` hands it to the OS (the
+// store's flush, at commit): a process crash loses only what was written since.
 // Not thread-safe, like the store that owns it.
 #pragma once
 

@@ -26,6 +26,11 @@ void common_options(rocksdb::DBOptions& db, rocksdb::ColumnFamilyOptions& column
   // RocksDB's LOG files: enough to diagnose, not a growing pile per store.
   db.keep_log_file_num = 2;
   db.max_log_file_size = 1 * kMiB;
+  // The write-ahead log stays in RocksDB's buffer (up to writable_file_max_buffer_size) until the
+  // store's flush at commit hands it to the OS, before the checkpoint names the offset: a write
+  // syscall per commit rather than per put. A process that crashes between commits loses the
+  // writes since the last one, which the changelog replays past the checkpoint.
+  db.manual_wal_flush = true;
   column_family.max_write_buffer_number = 2;
 }
 
