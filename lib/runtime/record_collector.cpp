@@ -44,8 +44,10 @@ std::int32_t KafkaRecordCollector::partition_count(std::string_view topic) {
 
 std::optional<std::int64_t> KafkaRecordCollector::written_offset(std::string_view topic,
                                                                  std::int32_t partition) {
-  auto it = changelog_offsets_.find(std::pair<std::string, std::int32_t>(topic, partition));
-  if (it == changelog_offsets_.end()) return std::nullopt;
+  const auto topic_it = changelog_offsets_.find(topic);
+  if (topic_it == changelog_offsets_.end()) return std::nullopt;
+  const auto it = topic_it->second.find(partition);
+  if (it == topic_it->second.end()) return std::nullopt;
   return it->second;
 }
 
@@ -53,8 +55,13 @@ void KafkaRecordCollector::on_delivery(const kafka::DeliveryReport& report) {
   if (!report.error) {
     ++delivered_;
     if (report.topic.ends_with("-changelog") && report.offset >= 0) {
-      std::int64_t& offset =
-          changelog_offsets_[std::pair<std::string, std::int32_t>(report.topic, report.partition)];
+      // One lookup by the report's string_view: no key built per delivery, except the first of
+      // a topic.
+      auto topic_it = changelog_offsets_.find(report.topic);
+      if (topic_it == changelog_offsets_.end()) {
+        topic_it = changelog_offsets_.emplace(std::string(report.topic), PartitionOffsets{}).first;
+      }
+      std::int64_t& offset = topic_it->second[report.partition];
       offset = std::max(offset, report.offset);
     }
     return;

@@ -64,7 +64,8 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   std::uint64_t skipped_ = 0;
   std::uint64_t failures_pending_ = 0;  // failed since the last flush
   std::string first_failure_;
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t, std::less<>> changelog_offsets_;
+  using PartitionOffsets = std::map<std::int32_t, std::int64_t>;
+  std::map<std::string, PartitionOffsets, std::less<>> changelog_offsets_;  // by topic
 };
 
 }  // namespace rivulet::runtime
