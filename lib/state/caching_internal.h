@@ -6,15 +6,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <rivulet/key_value.h>
 #include <rivulet/record.h>
 #include <rivulet/state/state_store.h>
+
+#include "state/thread_cache.h"
 
 namespace rivulet::state::caching {
 
@@ -226,5 +231,75 @@ struct SessionTime {
 
 using MergedWindowIterator = MergedWindowedIterator<WindowBytesEntry, WindowTime>;
 using MergedSessionIterator = MergedWindowedIterator<SessionBytesEntry, SessionTime>;
+
+// What the three caching layers share: the store's identity comes from the inner store; at init
+// the layer registers a named cache with the thread's record cache (when caching is on and the
+// inner store can be cached); flush and close write that cache below, then flush or close the
+// inner store; the flush listener and whether it wants old values are kept here. `Interface` is
+// the layer's interface (CachingKeyValueStore, ...), `Inner` the byte store below; the subclass
+// writes a batch of dirty entries below in `write_below`.
+template <class Interface, class Inner>
+class CachingLayer : public Interface {
+ public:
+  using FlushListener = typename Interface::FlushListener;
+
+  CachingLayer(std::unique_ptr<Inner> inner, bool enabled)
+      : inner_(std::move(inner)), enabled_(enabled) {}
+
+  const std::string& name() const override { return inner_->name(); }
+  bool persistent() const override { return inner_->persistent(); }
+  bool is_open() const override { return inner_->is_open(); }
+
+  void init(StateStoreContext& context) override {
+    inner_->init(context);
+    context_ = &context;
+    cache_ = (enabled_ && cacheable()) ? context.cache() : nullptr;
+    if (cache_ != nullptr) {
+      cache_name_ = ThreadCache::cache_name(context.task_id(), name());
+      cache_->add_named_cache(
+          cache_name_,
+          [this](std::span<const ThreadCache::DirtyEntry> entries) { write_below(entries); });
+    }
+  }
+
+  void flush() override {
+    if (cache_ != nullptr) cache_->flush(cache_name_);
+    inner_->flush();
+  }
+
+  void close() override {
+    std::exception_ptr failure;
+    if (cache_ != nullptr) {
+      try {
+        cache_->flush(cache_name_);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      cache_->close(cache_name_);
+    }
+    inner_->close();
+    if (failure) std::rethrow_exception(failure);
+  }
+
+  void set_flush_listener(FlushListener listener, bool send_old_values) override {
+    listener_ = std::move(listener);
+    send_old_values_ = send_old_values;
+  }
+  bool caching_enabled() const override { return cache_ != nullptr; }
+
+ protected:
+  // Whether the inner store can be cached at all.
+  virtual bool cacheable() const { return true; }
+  // Writes dirty entries (evicted or flushed) to the inner store and tells the listener.
+  virtual void write_below(std::span<const ThreadCache::DirtyEntry> entries) = 0;
+
+  std::unique_ptr<Inner> inner_;
+  bool enabled_;
+  StateStoreContext* context_ = nullptr;
+  ThreadCache* cache_ = nullptr;  // nullptr: caching off
+  std::string cache_name_;
+  FlushListener listener_;
+  bool send_old_values_ = true;
+};
 
 }  // namespace rivulet::state::caching

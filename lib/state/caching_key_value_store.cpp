@@ -14,51 +14,10 @@ namespace {
 
 using caching::view;
 
-class CachingKeyValueStoreImpl final : public CachingKeyValueStore {
+class CachingKeyValueStoreImpl final
+    : public caching::CachingLayer<CachingKeyValueStore, KeyValueBytesStore> {
  public:
-  CachingKeyValueStoreImpl(std::unique_ptr<KeyValueBytesStore> inner, bool enabled)
-      : inner_(std::move(inner)), enabled_(enabled) {}
-
-  const std::string& name() const override { return inner_->name(); }
-  bool persistent() const override { return inner_->persistent(); }
-  bool is_open() const override { return inner_->is_open(); }
-
-  void init(StateStoreContext& context) override {
-    inner_->init(context);
-    context_ = &context;
-    cache_ = enabled_ ? context.cache() : nullptr;
-    if (cache_ != nullptr) {
-      cache_name_ = ThreadCache::cache_name(context.task_id(), name());
-      cache_->add_named_cache(
-          cache_name_,
-          [this](std::span<const ThreadCache::DirtyEntry> entries) { write_below(entries); });
-    }
-  }
-
-  void flush() override {
-    if (cache_ != nullptr) cache_->flush(cache_name_);
-    inner_->flush();
-  }
-
-  void close() override {
-    std::exception_ptr failure;
-    if (cache_ != nullptr) {
-      try {
-        cache_->flush(cache_name_);
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      cache_->close(cache_name_);
-    }
-    inner_->close();
-    if (failure) std::rethrow_exception(failure);
-  }
-
-  void set_flush_listener(FlushListener listener, bool send_old_values) override {
-    listener_ = std::move(listener);
-    send_old_values_ = send_old_values;
-  }
-  bool caching_enabled() const override { return cache_ != nullptr; }
+  using CachingLayer::CachingLayer;
 
   std::optional<Bytes> get(ByteView key) override {
     if (cache_ == nullptr) return inner_->get(key);
@@ -140,7 +99,7 @@ class CachingKeyValueStoreImpl final : public CachingKeyValueStore {
 
   // Writes flushed entries below, then tells the listener: all writes first, so that whatever the
   // listener does (it may read this store, and evict from it) sees them below.
-  void write_below(std::span<const ThreadCache::DirtyEntry> entries) {
+  void write_below(std::span<const ThreadCache::DirtyEntry> entries) override {
     const FlushListener listener = listener_;
     const bool read_old = listener && send_old_values_;
     std::vector<std::optional<Bytes>> old_values;
@@ -157,12 +116,6 @@ class CachingKeyValueStoreImpl final : public CachingKeyValueStore {
     }
   }
 
-  std::unique_ptr<KeyValueBytesStore> inner_;
-  StateStoreContext* context_ = nullptr;
-  ThreadCache* cache_ = nullptr;
-  std::string cache_name_;
-  FlushListener listener_;
-  bool send_old_values_ = true;
   bool enabled_;  // false: never cache, whatever the context offers
 };
 

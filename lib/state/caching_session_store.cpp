@@ -18,52 +18,12 @@ using caching::kMaxTime;
 using caching::kMinTime;
 using caching::view;
 
-class CachingSessionStoreImpl final : public CachingSessionStore {
+class CachingSessionStoreImpl final
+    : public caching::CachingLayer<CachingSessionStore, SessionBytesStore> {
  public:
-  CachingSessionStoreImpl(std::unique_ptr<SessionBytesStore> inner, bool enabled)
-      : inner_(std::move(inner)), enabled_(enabled) {}
+  using CachingLayer::CachingLayer;
 
-  const std::string& name() const override { return inner_->name(); }
-  bool persistent() const override { return inner_->persistent(); }
-  bool is_open() const override { return inner_->is_open(); }
   std::int64_t retention_period() const override { return inner_->retention_period(); }
-
-  void init(StateStoreContext& context) override {
-    inner_->init(context);
-    context_ = &context;
-    cache_ = enabled_ ? context.cache() : nullptr;
-    if (cache_ != nullptr) {
-      cache_name_ = ThreadCache::cache_name(context.task_id(), name());
-      cache_->add_named_cache(
-          cache_name_,
-          [this](std::span<const ThreadCache::DirtyEntry> entries) { write_below(entries); });
-    }
-  }
-
-  void flush() override {
-    if (cache_ != nullptr) cache_->flush(cache_name_);
-    inner_->flush();
-  }
-
-  void close() override {
-    std::exception_ptr failure;
-    if (cache_ != nullptr) {
-      try {
-        cache_->flush(cache_name_);
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      cache_->close(cache_name_);
-    }
-    inner_->close();
-    if (failure) std::rethrow_exception(failure);
-  }
-
-  void set_flush_listener(FlushListener listener, bool send_old_values) override {
-    listener_ = std::move(listener);
-    send_old_values_ = send_old_values;
-  }
-  bool caching_enabled() const override { return cache_ != nullptr; }
 
   void put(ByteView key, std::int64_t start, std::int64_t end,
            std::optional<ByteView> value) override {
@@ -158,7 +118,7 @@ class CachingSessionStoreImpl final : public CachingSessionStore {
     return out;
   }
 
-  void write_below(std::span<const ThreadCache::DirtyEntry> entries) {
+  void write_below(std::span<const ThreadCache::DirtyEntry> entries) override {
     const FlushListener listener = listener_;
     const bool read_old = listener && send_old_values_;
     std::vector<caching::DecodedCacheKey> keys;
@@ -180,12 +140,6 @@ class CachingSessionStoreImpl final : public CachingSessionStore {
     }
   }
 
-  std::unique_ptr<SessionBytesStore> inner_;
-  StateStoreContext* context_ = nullptr;
-  ThreadCache* cache_ = nullptr;
-  std::string cache_name_;
-  FlushListener listener_;
-  bool send_old_values_ = true;
   bool enabled_;                          // false: never cache, whatever the context offers
   std::optional<std::int64_t> observed_;  // the latest session end written through the cache
 };

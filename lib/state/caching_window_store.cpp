@@ -17,55 +17,14 @@ using caching::CachedEntry;
 using caching::kMaxTime;
 using caching::view;
 
-class CachingWindowStoreImpl final : public CachingWindowStore {
+class CachingWindowStoreImpl final
+    : public caching::CachingLayer<CachingWindowStore, WindowBytesStore> {
  public:
-  CachingWindowStoreImpl(std::unique_ptr<WindowBytesStore> inner, bool enabled)
-      : inner_(std::move(inner)), enabled_(enabled) {}
+  using CachingLayer::CachingLayer;
 
-  const std::string& name() const override { return inner_->name(); }
-  bool persistent() const override { return inner_->persistent(); }
-  bool is_open() const override { return inner_->is_open(); }
   std::int64_t window_size() const override { return inner_->window_size(); }
   std::int64_t retention_period() const override { return inner_->retention_period(); }
   bool retain_duplicates() const override { return inner_->retain_duplicates(); }
-
-  void init(StateStoreContext& context) override {
-    inner_->init(context);
-    context_ = &context;
-    // Duplicates have no key to merge on: such stores are never cached, as in Kafka Streams.
-    cache_ = (!enabled_ || inner_->retain_duplicates()) ? nullptr : context.cache();
-    if (cache_ != nullptr) {
-      cache_name_ = ThreadCache::cache_name(context.task_id(), name());
-      cache_->add_named_cache(
-          cache_name_,
-          [this](std::span<const ThreadCache::DirtyEntry> entries) { write_below(entries); });
-    }
-  }
-
-  void flush() override {
-    if (cache_ != nullptr) cache_->flush(cache_name_);
-    inner_->flush();
-  }
-
-  void close() override {
-    std::exception_ptr failure;
-    if (cache_ != nullptr) {
-      try {
-        cache_->flush(cache_name_);
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      cache_->close(cache_name_);
-    }
-    inner_->close();
-    if (failure) std::rethrow_exception(failure);
-  }
-
-  void set_flush_listener(FlushListener listener, bool send_old_values) override {
-    listener_ = std::move(listener);
-    send_old_values_ = send_old_values;
-  }
-  bool caching_enabled() const override { return cache_ != nullptr; }
 
   void put(ByteView key, std::optional<ByteView> value, std::int64_t window_start) override {
     if (cache_ != nullptr) {
@@ -135,6 +94,9 @@ class CachingWindowStoreImpl final : public CachingWindowStore {
   }
 
  private:
+  // Duplicates have no key to merge on: such stores are never cached, as in Kafka Streams.
+  bool cacheable() const override { return !inner_->retain_duplicates(); }
+
   Window window_of(std::int64_t start) const {
     const std::int64_t size = inner_->window_size();
     return Window{start, start > kMaxTime - size ? kMaxTime : start + size};
@@ -167,7 +129,7 @@ class CachingWindowStoreImpl final : public CachingWindowStore {
     return out;
   }
 
-  void write_below(std::span<const ThreadCache::DirtyEntry> entries) {
+  void write_below(std::span<const ThreadCache::DirtyEntry> entries) override {
     const FlushListener listener = listener_;
     const bool read_old = listener && send_old_values_;
     std::vector<caching::DecodedCacheKey> keys;
@@ -188,12 +150,6 @@ class CachingWindowStoreImpl final : public CachingWindowStore {
     }
   }
 
-  std::unique_ptr<WindowBytesStore> inner_;
-  StateStoreContext* context_ = nullptr;
-  ThreadCache* cache_ = nullptr;
-  std::string cache_name_;
-  FlushListener listener_;
-  bool send_old_values_ = true;
   bool enabled_;                          // false: never cache, whatever the context offers
   std::optional<std::int64_t> observed_;  // the latest window start written through the cache
 };
