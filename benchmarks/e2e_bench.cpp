@@ -72,7 +72,13 @@
 #include <rivulet/dev_broker.h>
 #include <rivulet/rivulet.h>
 
+#include "bench_support.h"
+
 namespace {
+
+using rivulet::bench::cpu_seconds;
+using rivulet::bench::split;
+using rivulet::bench::system_ms;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -123,12 +129,6 @@ std::int64_t steady_ns() {
   return std::chrono::duration_cast<nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-std::int64_t system_ms() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The threads of this process.
 std::set<int> thread_ids() {
   std::set<int> out;
@@ -150,13 +150,6 @@ double threads_cpu_seconds(const std::vector<int>& tids) {
     std::fclose(file);
   }
   return total;
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -938,17 +931,6 @@ void print_row(const Result& r) {
       "  --set KEY=VALUE      a librdkafka setting for every client, both systems' included\n"
       "Google Benchmark flags (--benchmark_*) are accepted and ignored.\n");
   std::exit(code);
-}
-
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    out.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
 }
 
 Options parse(int argc, char** argv) {

@@ -87,7 +87,14 @@
 #include <rivulet/dev_broker.h>
 #include <rivulet/rivulet.h>
 
+#include "bench_support.h"
+
 namespace {
+
+using rivulet::bench::cpu_seconds;
+using rivulet::bench::median;
+using rivulet::bench::split;
+using rivulet::bench::system_ms;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -116,26 +123,6 @@ struct Options {
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
-}
-
-std::int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -859,17 +846,6 @@ void print_row(const Result& r) {
       "  --set KEY=VALUE      a Rivulet setting for every app (e.g. statestore.cache.max.bytes)\n"
       "Google Benchmark flags (--benchmark_*) are accepted and ignored.\n");
   std::exit(code);
-}
-
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    out.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
 }
 
 Options parse(int argc, char** argv) {
