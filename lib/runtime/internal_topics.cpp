@@ -77,34 +77,80 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
   }
 
   // Partition counts of the repartition topics: as given, else that of the sub-topology writing
-  // them (the largest of its inputs), resolved in rounds since one may feed another.
+  // them (the largest of its inputs), resolved in rounds since one may feed another. Then, as
+  // Kafka Streams' co-partitioning does, a repartition topic read together with other topics
+  // takes their count: that of the user's topics the same sub-topology reads (the largest), else
+  // the largest among the repartition topics read there. Such fixed counts can change what
+  // downstream sub-topologies write, so the two steps repeat until nothing changes.
   const std::vector<detail::SubtopologyInfo> subtopologies = topology.subtopologies();
-  std::map<std::string, std::int32_t> needed;  // internal topic -> partitions
+  std::map<std::string, std::int32_t> fixed;  // internal topic -> partitions, given or enforced
+  std::set<std::string> given;
   for (const auto& [name, partitions] : topology.internal_topics()) {
-    if (partitions > 0) needed[topology.resolve_topic(app, name)] = partitions;
+    if (partitions > 0) {
+      fixed[topology.resolve_topic(app, name)] = partitions;
+      given.insert(topology.resolve_topic(app, name));
+    }
   }
-  for (bool changed = true; changed;) {
-    changed = false;
+  std::map<std::string, std::int32_t> needed;  // internal topic -> partitions
+  // Each repartition topic is read by one sub-topology, so each is fixed at most once per
+  // count it can take; the bound only guards against a mistake here looping forever.
+  std::size_t rounds = 0;
+  for (bool enforced = true; enforced; ++rounds) {
+    if (rounds > subtopologies.size() + 1) {
+      throw StreamsException("the partition counts of the repartition topics do not settle");
+    }
+    needed = fixed;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const detail::SubtopologyInfo& sub : subtopologies) {
+        std::int32_t inputs = 0;
+        bool known = true;
+        for (const std::string& topic : sub.source_topics) {
+          const std::string name = topology.resolve_topic(app, topic);
+          const bool is_internal = topology.is_internal_topic(topic);
+          auto found = is_internal ? needed.find(name) : counts.find(name);
+          if (found == (is_internal ? needed.end() : counts.end())) {
+            known = false;
+            break;
+          }
+          inputs = std::max(inputs, found->second);
+        }
+        if (!known) continue;
+        for (const std::string& topic : sub.sink_topics) {
+          if (!topology.is_internal_topic(topic)) continue;
+          const std::string name = topology.resolve_topic(app, topic);
+          if (needed.count(name) == 0) {
+            needed[name] = inputs;
+            changed = true;
+          }
+        }
+      }
+    }
+    enforced = false;
     for (const detail::SubtopologyInfo& sub : subtopologies) {
-      std::int32_t inputs = 0;
-      bool known = true;
+      std::int32_t external = 0;
+      std::int32_t largest_internal = 0;
+      std::vector<std::string> adjustable;
       for (const std::string& topic : sub.source_topics) {
         const std::string name = topology.resolve_topic(app, topic);
-        const bool is_internal = topology.is_internal_topic(topic);
-        auto found = is_internal ? needed.find(name) : counts.find(name);
-        if (found == (is_internal ? needed.end() : counts.end())) {
-          known = false;
-          break;
+        if (!topology.is_internal_topic(topic)) {
+          if (auto found = counts.find(name); found != counts.end()) {
+            external = std::max(external, found->second);
+          }
+          continue;
         }
-        inputs = std::max(inputs, found->second);
+        if (auto found = needed.find(name); found != needed.end()) {
+          largest_internal = std::max(largest_internal, found->second);
+        }
+        if (given.count(name) == 0) adjustable.push_back(name);
       }
-      if (!known) continue;
-      for (const std::string& topic : sub.sink_topics) {
-        if (!topology.is_internal_topic(topic)) continue;
-        const std::string name = topology.resolve_topic(app, topic);
-        if (needed.count(name) == 0) {
-          needed[name] = inputs;
-          changed = true;
+      const std::int32_t target = external > 0 ? external : largest_internal;
+      if (sub.source_topics.size() < 2 || target == 0) continue;
+      for (const std::string& name : adjustable) {
+        auto found = needed.find(name);
+        if (found != needed.end() && found->second != target) {
+          fixed[name] = target;
+          enforced = true;
         }
       }
     }

@@ -92,5 +92,55 @@ TEST(Repartition, ABrokerThatCannotCreateTheRightCountFailsStartSayingHowToFixIt
   EXPECT_TRUE(fixed.close(std::chrono::seconds(30)));
 }
 
+// A stream re-keyed before a join with a table is repartitioned to the table's partition count,
+// as Kafka Streams' co-partitioning does, not to the count of the stream's own input.
+TEST(Repartition, AJoinRepartitionTopicTakesThePartitionCountOfTheTable) {
+  DevBroker broker(DevBroker::Options{.brokers = 1});
+  const std::string clicks = unique_name("clicks");
+  const std::string pages = unique_name("pages");
+  const std::string out = unique_name("reads");
+  const std::string app = unique_name("copartition");
+  broker.create_topic(clicks, 2);  // keyed by user
+  broker.create_topic(pages, 4);   // keyed by page: the table
+  broker.create_topic(out, 4);
+  {
+    PlainProducer producer(broker.bootstrap_servers());
+    for (int p = 0; p < 10; ++p) {
+      producer.send(pages, fmt::format("page-{}", p), fmt::format("Title {}", p), 1'000);
+    }
+    for (int i = 0; i < 100; ++i) {
+      producer.send(clicks, fmt::format("user-{}", i), fmt::format("page-{}", i % 10), 2'000 + i);
+    }
+    producer.flush();
+  }
+  StreamsBuilder builder;
+  const KTable<std::string, std::string> titles = builder.table<std::string, std::string>(pages);
+  builder.stream<std::string, std::string>(clicks)
+      .select_key([](const std::string&, const std::string& page) { return page; })
+      .join(
+          titles,
+          [](const std::string& page, const std::string& title) { return page + " is " + title; },
+          Joined<std::string, std::string, std::string>::as("clicks-pages"))
+      .to(out);
+  const Topology topology = builder.build();
+  // Before the repartition topic took the table's count, start-up wanted 2 partitions for it.
+  KafkaStreams streams(topology, test::runtime_test_config(broker.bootstrap_servers(), app));
+  streams.start();
+  ASSERT_TRUE(streams.wait_for_running(std::chrono::seconds(60)));
+
+  TopicReader reader(broker.bootstrap_servers(), out, 4);
+  const auto& records = reader.read_at_least(100);
+  ASSERT_EQ(records.size(), 100u);
+  for (const auto& record : records) {
+    const std::string page = *record.key;
+    EXPECT_EQ(*record.value, page + " is Title " + page.substr(5)) << page;
+  }
+  TopicReader repartitioned(broker.bootstrap_servers(), app + "-clicks-pages-left-repartition", 4);
+  std::set<std::int32_t> partitions;
+  for (const auto& record : repartitioned.read_at_least(100)) partitions.insert(record.partition);
+  EXPECT_GT(*partitions.rbegin(), 1);  // partitions 2 and 3 exist and are used
+  EXPECT_TRUE(streams.close(std::chrono::seconds(30)));
+}
+
 }  // namespace
 }  // namespace rivulet
