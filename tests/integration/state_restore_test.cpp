@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -111,9 +112,11 @@ class StateRestore : public ::testing::Test {
     producer.flush();
   }
 
-  // The latest count per key in the output, once every key reached its expected count.
-  std::map<std::string, std::int64_t> wait_for_counts(
-      const std::map<std::string, std::int64_t>& expected) {
+  // The highest count per key in the output (counts only grow), once it equals `expected`;
+  // `decode` reads a count from a value.
+  std::map<std::string, std::int64_t> wait_for_output(
+      const std::map<std::string, std::int64_t>& expected,
+      const std::function<std::int64_t(const std::string&)>& decode) {
     TopicReader reader(broker_.bootstrap_servers(), out_, 4);
     std::map<std::string, std::int64_t> latest;
     wait_until(
@@ -121,16 +124,23 @@ class StateRestore : public ::testing::Test {
           reader.drain(std::chrono::milliseconds(200));
           latest.clear();
           for (const auto& record : reader.records()) {
-            const std::string& value = *record.value;
-            std::int64_t count = 0;
-            for (unsigned char c : value) count = (count << 8) | c;  // big-endian int64
             std::int64_t& slot = latest[*record.key];
-            slot = std::max(slot, count);
+            slot = std::max(slot, decode(*record.value));
           }
           return latest == expected;
         },
         std::chrono::seconds(60));
     return latest;
+  }
+
+  // The same for the counter's big-endian int64 counts.
+  std::map<std::string, std::int64_t> wait_for_counts(
+      const std::map<std::string, std::int64_t>& expected) {
+    return wait_for_output(expected, [](const std::string& value) {
+      std::int64_t count = 0;
+      for (unsigned char c : value) count = (count << 8) | c;
+      return count;
+    });
   }
 
   DevBroker broker_{DevBroker::Options{.brokers = 1}};
@@ -263,21 +273,8 @@ TEST_F(StateRestore, AWindowedCountMovesToAnotherInstanceAndEqualsTheRecount) {
     }
     producer.flush();
   };
-  // The latest count per key and window in the output, once it equals `expected`.
   auto wait_for_windows = [&] {
-    TopicReader reader(broker_.bootstrap_servers(), out_, 4);
-    std::map<std::string, std::int64_t> latest;
-    wait_until(
-        [&] {
-          reader.drain(std::chrono::milliseconds(200));
-          latest.clear();
-          for (const auto& record : reader.records()) {
-            latest[*record.key] = std::stoll(*record.value);  // in order per key: the last wins
-          }
-          return latest == expected;
-        },
-        std::chrono::seconds(60));
-    return latest;
+    return wait_for_output(expected, [](const std::string& value) { return std::stoll(value); });
   };
 
   {
