@@ -209,26 +209,47 @@ std::string InMemoryCluster::join_group(const std::string& group_id,
   Group& group = groups_[group_id];
   // Zero-padded, so that the ids sort in the order members joined.
   const std::string member_id = fmt::format("member-{:08}", next_member_++);
-  group.members[member_id] = Member{topics};
-  rebalance_locked(group);
+  start_rebalance_locked(group);
+  group.members[member_id] = Member{topics, true};
+  complete_rebalance_if_ready_locked(group);
   return member_id;
+}
+
+void InMemoryCluster::rejoin_group(const std::string& group_id, const std::string& member_id) {
+  const std::lock_guard lock(mutex_);
+  auto group = groups_.find(group_id);
+  if (group == groups_.end() || group->second.members.count(member_id) == 0) {
+    throw KafkaException(fmt::format("unknown member '{}' of group '{}'", member_id, group_id));
+  }
+  group->second.members[member_id].rejoined = true;
+  complete_rebalance_if_ready_locked(group->second);
 }
 
 void InMemoryCluster::leave_group(const std::string& group_id, const std::string& member_id) {
   const std::lock_guard lock(mutex_);
   auto group = groups_.find(group_id);
   if (group == groups_.end() || group->second.members.erase(member_id) == 0) return;
-  rebalance_locked(group->second);
+  start_rebalance_locked(group->second);
+  complete_rebalance_if_ready_locked(group->second);
 }
 
-std::optional<MemberAssignment> InMemoryCluster::assignment(const std::string& group_id,
-                                                            const std::string& member_id) const {
+GroupView InMemoryCluster::group_view(const std::string& group_id,
+                                      const std::string& member_id) const {
   const std::lock_guard lock(mutex_);
+  GroupView view;
   auto group = groups_.find(group_id);
-  if (group == groups_.end()) return std::nullopt;
-  auto assigned = group->second.assignments.find(member_id);
-  if (assigned == group->second.assignments.end()) return std::nullopt;
-  return MemberAssignment{group->second.generation, assigned->second};
+  if (group == groups_.end()) return view;
+  auto member = group->second.members.find(member_id);
+  if (member == group->second.members.end()) return view;
+  view.generation = group->second.generation;
+  if (group->second.rebalancing) {
+    view.state = member->second.rejoined ? GroupView::State::awaiting_assignment
+                                         : GroupView::State::rejoin_needed;
+    return view;
+  }
+  view.state = GroupView::State::stable;
+  view.partitions = group->second.assignments.at(member_id);
+  return view;
 }
 
 void InMemoryCluster::commit_offsets(const GroupMetadata& consumer,
@@ -298,6 +319,12 @@ void InMemoryCluster::check_member_locked(const GroupMetadata& consumer) const {
     throw KafkaException(
         fmt::format("unknown member '{}' of group '{}'", consumer.member_id, consumer.group_id));
   }
+  if (group->second.rebalancing && group->second.members.at(consumer.member_id).rejoined) {
+    throw KafkaException(fmt::format("group '{}' is rebalancing: member '{}' has rejoined and "
+                                     "waits for its new assignment",
+                                     consumer.group_id, consumer.member_id),
+                         true);
+  }
   if (consumer.generation != group->second.generation) {
     throw KafkaException(fmt::format("illegal generation {} for group '{}' (now {})",
                                      consumer.generation, consumer.group_id,
@@ -305,7 +332,19 @@ void InMemoryCluster::check_member_locked(const GroupMetadata& consumer) const {
   }
 }
 
-void InMemoryCluster::rebalance_locked(Group& group) {
+void InMemoryCluster::start_rebalance_locked(Group& group) {
+  if (group.rebalancing) return;  // members that rejoined this rebalance stay rejoined
+  group.rebalancing = true;
+  for (auto& [member_id, member] : group.members) member.rejoined = false;
+  changed_locked();
+}
+
+void InMemoryCluster::complete_rebalance_if_ready_locked(Group& group) {
+  if (!group.rebalancing) return;
+  for (const auto& [member_id, member] : group.members) {
+    if (!member.rejoined) return;
+  }
+  group.rebalancing = false;
   ++group.generation;
   group.assignments.clear();
   for (const auto& [member_id, member] : group.members) group.assignments[member_id];

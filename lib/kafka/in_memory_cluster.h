@@ -17,8 +17,12 @@
 //     start at 0 for each producer epoch;
 //   * offsets sent to a transaction are committed with it (and dropped on abort), after checking
 //     the consumer's group generation, as TxnOffsetCommit does;
-//   * a group's generation changes whenever a member joins or leaves; partitions are assigned
-//     with Kafka's RangeAssignor (per topic, members sorted by id, the first ones get one more).
+//   * groups rebalance eagerly, as with Kafka's classic protocol: a member joining or leaving
+//     starts a rebalance; every other member must rejoin (after revoking its partitions and
+//     committing, which its current generation still allows); when the last one has, the
+//     generation goes up and partitions are assigned with Kafka's RangeAssignor (per topic,
+//     members sorted by id, the first ones get one more). A member that never rejoins holds the
+//     rebalance up until it is removed, as a session timeout would (`leave_group`);
 // Nothing expires: no retention, no session timeouts (tests remove members explicitly).
 //
 // Thread-safety: every method may be called from any thread; one mutex guards the whole cluster.
@@ -84,8 +88,15 @@ struct FetchResult {
   std::int64_t last_stable_offset = 0;
 };
 
-// A member's assignment in the group's current generation.
-struct MemberAssignment {
+// What a member sees of its group when it polls.
+struct GroupView {
+  enum class State {
+    stable,               // `partitions` are this member's in `generation`
+    rejoin_needed,        // a rebalance started: revoke, commit, then rejoin_group
+    awaiting_assignment,  // rejoined; other members have not yet
+    unknown_member,       // not (or no longer) a member: removed, or never joined
+  };
+  State state = State::unknown_member;
   std::int32_t generation = 0;
   std::vector<TopicPartition> partitions;
 };
@@ -145,14 +156,16 @@ class InMemoryCluster {
   bool wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
 
   // ---- Groups
-  // Adds a member subscribed to `topics` to `group`: a new generation, partitions reassigned.
-  // Returns the member id.
+  // Adds a member subscribed to `topics` to `group` and starts a rebalance (which completes at
+  // once when it is the only member). Returns the member id.
   std::string join_group(const std::string& group, const std::vector<std::string>& topics);
-  // Removes the member: a new generation. Unknown members are ignored.
+  // The member is done revoking: when it was the last one the rebalance waited for, the
+  // generation goes up and partitions are assigned. Throws KafkaException for an unknown member.
+  void rejoin_group(const std::string& group, const std::string& member_id);
+  // Removes the member (it left, or its session expired) and starts a rebalance among the
+  // others. Unknown members are ignored.
   void leave_group(const std::string& group, const std::string& member_id);
-  // The member's assignment in the current generation; nullopt when it is not a member.
-  std::optional<MemberAssignment> assignment(const std::string& group,
-                                             const std::string& member_id) const;
+  GroupView group_view(const std::string& group, const std::string& member_id) const;
   // Commits offsets for a member of the current generation, or for a client outside any group
   // (empty member id, generation -1) while the group has no members. Throws KafkaException (not
   // fatal) otherwise: Kafka's ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID.
@@ -183,9 +196,11 @@ class InMemoryCluster {
   };
   struct Member {
     std::vector<std::string> topics;
+    bool rejoined = true;  // during a rebalance: whether it has rejoined
   };
   struct Group {
     std::int32_t generation = 0;
+    bool rebalancing = false;
     std::map<std::string, Member> members;  // by member id, sorted as the range assignor wants
     std::map<std::string, std::vector<TopicPartition>> assignments;
     std::map<TopicPartition, std::int64_t> offsets;
@@ -195,7 +210,8 @@ class InMemoryCluster {
   const Partition& partition_locked(const TopicPartition& partition) const;
   ProducerState& producer_locked(const ProducerIdentity& producer);
   void end_transaction_locked(std::int64_t producer_id, ProducerState& state, bool commit);
-  void rebalance_locked(Group& group);
+  void start_rebalance_locked(Group& group);
+  void complete_rebalance_if_ready_locked(Group& group);
   void check_member_locked(const GroupMetadata& consumer) const;
   static std::int64_t last_stable_offset(const Partition& partition);
   void changed_locked();

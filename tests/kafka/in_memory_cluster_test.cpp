@@ -144,7 +144,7 @@ TEST_F(InMemoryClusterTest, ANewEpochAbortsTheOpenTransactionAndFencesTheOldProd
 
 TEST_F(InMemoryClusterTest, OffsetsSentToATransactionAreCommittedWithIt) {
   const std::string member = cluster_.join_group("app", {"in"});
-  const GroupMetadata consumer{"app", cluster_.assignment("app", member)->generation, member};
+  const GroupMetadata consumer{"app", cluster_.group_view("app", member).generation, member};
   const ProducerIdentity txn = cluster_.init_producer_id("app-thread-1");
   const TopicPartition in0{"in", 0};
 
@@ -162,8 +162,9 @@ TEST_F(InMemoryClusterTest, OffsetsSentToATransactionAreCommittedWithIt) {
 
 TEST_F(InMemoryClusterTest, AConsumerOfAnOlderGenerationCannotCommitOffsets) {
   const std::string first = cluster_.join_group("app", {"in"});
-  const GroupMetadata stale{"app", cluster_.assignment("app", first)->generation, first};
-  cluster_.join_group("app", {"in"});  // a new generation
+  const GroupMetadata stale{"app", cluster_.group_view("app", first).generation, first};
+  cluster_.join_group("app", {"in"});
+  cluster_.rejoin_group("app", first);  // the rebalance completes: a new generation
   const ProducerIdentity txn = cluster_.init_producer_id("app-thread-1");
 
   const auto [error, fatal] = failure_of([&] {
@@ -200,29 +201,54 @@ TEST_F(InMemoryClusterTest, OnlyATransactionalProducerWritesTransactionally) {
               HasSubstr("has no transactional id"));
 }
 
-TEST_F(InMemoryClusterTest, TheRangeAssignorSplitsEachTopicAmongMembersInIdOrder) {
+TEST_F(InMemoryClusterTest, ARebalanceWaitsForEveryMemberToRejoinThenAssignsRanges) {
   cluster_.create_topic("six", 6);
   cluster_.create_topic("three", 3);
+  using State = GroupView::State;
+  using TP = TopicPartition;
   const std::string a = cluster_.join_group("app", {"six", "three"});
+  EXPECT_EQ(cluster_.group_view("app", a).state, State::stable);  // alone: at once
+  EXPECT_EQ(cluster_.group_view("app", a).generation, 1);
+
   const std::string b = cluster_.join_group("app", {"six", "three"});
   const std::string c = cluster_.join_group("app", {"six"});
   ASSERT_LT(a, b);
   ASSERT_LT(b, c);
-  using TP = TopicPartition;
-  // "six": 2 each; "three" among a and b: a gets 2, b 1.
-  EXPECT_THAT(cluster_.assignment("app", a)->partitions,
-              ElementsAre(TP{"six", 0}, TP{"six", 1}, TP{"three", 0}, TP{"three", 1}));
-  EXPECT_THAT(cluster_.assignment("app", b)->partitions,
-              ElementsAre(TP{"six", 2}, TP{"six", 3}, TP{"three", 2}));
-  EXPECT_THAT(cluster_.assignment("app", c)->partitions, ElementsAre(TP{"six", 4}, TP{"six", 5}));
-  EXPECT_EQ(cluster_.assignment("app", c)->generation, 3);
+  EXPECT_EQ(cluster_.group_view("app", a).state, State::rejoin_needed);
+  EXPECT_EQ(cluster_.group_view("app", b).state, State::awaiting_assignment);
+  // Until it rejoins, the old member may still commit in its generation (its revocation commit),
+  // and nobody has partitions of the new generation yet.
+  cluster_.commit_offsets({"app", 1, a}, {{TP{"six", 0}, 3}});
+  EXPECT_EQ(cluster_.committed("app", {{"six", 0}}).at({"six", 0}), 3);
+  EXPECT_TRUE(failure_of([&] {
+                cluster_.commit_offsets({"app", 1, b}, {{TP{"six", 0}, 4}});
+              }).first.find("is rebalancing") != std::string::npos);
 
+  cluster_.rejoin_group("app", a);
+  // "six": 2 each; "three" among a and b: a gets 2, b 1.
+  const GroupView view_a = cluster_.group_view("app", a);
+  EXPECT_EQ(view_a.state, State::stable);
+  EXPECT_EQ(view_a.generation, 2);
+  EXPECT_THAT(view_a.partitions,
+              ElementsAre(TP{"six", 0}, TP{"six", 1}, TP{"three", 0}, TP{"three", 1}));
+  EXPECT_THAT(cluster_.group_view("app", b).partitions,
+              ElementsAre(TP{"six", 2}, TP{"six", 3}, TP{"three", 2}));
+  EXPECT_THAT(cluster_.group_view("app", c).partitions, ElementsAre(TP{"six", 4}, TP{"six", 5}));
+
+  // b's session expires: a and c must rejoin, then share its partitions.
   cluster_.leave_group("app", b);
-  EXPECT_EQ(cluster_.assignment("app", b), std::nullopt);
-  EXPECT_EQ(cluster_.assignment("app", a)->generation, 4);
-  EXPECT_THAT(cluster_.assignment("app", a)->partitions,
+  EXPECT_EQ(cluster_.group_view("app", b).state, State::unknown_member);
+  EXPECT_EQ(cluster_.group_view("app", c).state, State::rejoin_needed);
+  cluster_.rejoin_group("app", a);
+  cluster_.rejoin_group("app", c);
+  EXPECT_EQ(cluster_.group_view("app", a).generation, 3);
+  EXPECT_THAT(cluster_.group_view("app", a).partitions,
               ElementsAre(TP{"six", 0}, TP{"six", 1}, TP{"six", 2}, TP{"three", 0}, TP{"three", 1},
                           TP{"three", 2}));
+  EXPECT_THAT(cluster_.group_view("app", c).partitions,
+              ElementsAre(TP{"six", 3}, TP{"six", 4}, TP{"six", 5}));
+  EXPECT_THAT(failure_of([&] { cluster_.rejoin_group("app", b); }).first,
+              HasSubstr("unknown member"));
 }
 
 TEST_F(InMemoryClusterTest, AClientOutsideTheGroupCommitsOnlyWhileTheGroupIsEmpty) {
