@@ -1,0 +1,427 @@
+#include "kafka/in_memory_clients.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace rivulet::kafka {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string property(const std::map<std::string, std::string>& config, const std::string& name,
+                     const std::string& fallback) {
+  auto found = config.find(name);
+  return found == config.end() ? fallback : found->second;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a ConsumerRecord's views point into.
+struct HeldRecord {
+  std::string topic;
+  StoredRecord stored;
+};
+
+ConsumerRecord to_consumer_record(const std::string& topic, std::int32_t partition,
+                                  StoredRecord stored) {
+  auto* held = new HeldRecord{topic, std::move(stored)};
+  ConsumerRecord record;
+  record.owner = RecordOwner(held, [](void* p) { delete static_cast<HeldRecord*>(p); });
+  record.topic = held->topic;
+  record.partition = partition;
+  record.offset = held->stored.offset;
+  record.timestamp = held->stored.record.timestamp;
+  if (held->stored.record.key) record.key = ByteView(*held->stored.record.key);
+  if (held->stored.record.value) record.value = ByteView(*held->stored.record.value);
+  record.headers = held->stored.record.headers;
+  return record;
+}
+
+class InMemoryConsumer final : public Consumer {
+ public:
+  InMemoryConsumer(std::shared_ptr<InMemoryCluster> cluster,
+                   const std::map<std::string, std::string>& config)
+      : cluster_(std::move(cluster)),
+        group_(property(config, "group.id", "")),
+        isolation_(property(config, "isolation.level", "read_uncommitted") == "read_committed"
+                       ? Isolation::read_committed
+                       : Isolation::read_uncommitted),
+        from_earliest_(property(config, "auto.offset.reset", "latest") == "earliest" ||
+                       property(config, "auto.offset.reset", "latest") == "smallest") {}
+
+  ~InMemoryConsumer() override {
+    if (!closed_ && subscribed_) cluster_->leave_group(group_, member_id_);
+  }
+
+  void subscribe(const std::vector<std::string>& topics, RebalanceListener& listener) override {
+    if (group_.empty())
+      throw KafkaException("a subscribing consumer needs a group.id", false, true);
+    topics_ = topics;
+    listener_ = &listener;
+    subscribed_ = true;
+    member_id_ = cluster_->join_group(group_, topics_);
+  }
+
+  std::vector<ConsumerRecord> poll(std::chrono::milliseconds timeout,
+                                   std::size_t max_records) override {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+      const std::uint64_t seen = cluster_->version();
+      if (subscribed_) follow_group();
+      std::vector<ConsumerRecord> records = fetch(max_records);
+      if (!records.empty() || Clock::now() >= deadline) return records;
+      cluster_->wait_for_change(seen, deadline);
+    }
+  }
+
+  std::set<TopicPartition> assignment() override { return assigned_; }
+
+  void pause(const std::vector<TopicPartition>& partitions) override {
+    paused_.insert(partitions.begin(), partitions.end());
+  }
+  void resume(const std::vector<TopicPartition>& partitions) override {
+    for (const TopicPartition& partition : partitions) paused_.erase(partition);
+  }
+
+  void seek(const TopicPartition& partition, std::int64_t offset) override {
+    if (assigned_.count(partition) == 0) {
+      throw KafkaException("cannot seek " + partition.to_string() + ": it is not assigned");
+    }
+    positions_[partition] = resolve(partition, offset);
+  }
+
+  void assign_partitions(const std::map<TopicPartition, std::int64_t>& start) override {
+    for (const auto& [partition, offset] : start) {
+      assigned_.insert(partition);
+      positions_[partition] = resolve(partition, offset);
+    }
+  }
+
+  void unassign_partitions(const std::vector<TopicPartition>& partitions) override {
+    for (const TopicPartition& partition : partitions) {
+      assigned_.erase(partition);
+      positions_.erase(partition);
+      paused_.erase(partition);
+    }
+  }
+
+  std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> watermarks(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds) override {
+    std::map<TopicPartition, std::pair<std::int64_t, std::int64_t>> out;
+    for (const TopicPartition& partition : partitions) {
+      out[partition] = cluster_->watermarks(partition, isolation_);
+    }
+    return out;
+  }
+
+  std::optional<std::int64_t> position(const TopicPartition& partition) override {
+    auto found = positions_.find(partition);
+    if (found == positions_.end()) return std::nullopt;
+    return found->second;
+  }
+
+  void commit(const std::map<TopicPartition, std::int64_t>& offsets) override {
+    const GroupMetadata me = subscribed_ ? GroupMetadata{group_, generation_, member_id_}
+                                         : GroupMetadata{group_, -1, ""};
+    cluster_->commit_offsets(me, offsets);
+  }
+
+  std::map<TopicPartition, std::int64_t> committed(const std::vector<TopicPartition>& partitions,
+                                                   std::chrono::milliseconds) override {
+    return cluster_->committed(group_, partitions);
+  }
+
+  std::string member_id() override { return member_id_; }
+
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    if (!subscribed_) return;
+    if (!assigned_.empty()) {
+      const std::vector<TopicPartition> revoked(assigned_.begin(), assigned_.end());
+      listener_->on_partitions_revoked(revoked);
+      assigned_.clear();
+    }
+    cluster_->leave_group(group_, member_id_);
+  }
+
+  void abandon() override {
+    if (closed_) return;
+    closed_ = true;
+    if (subscribed_) cluster_->leave_group(group_, member_id_);
+  }
+
+ private:
+  // Runs the eager protocol's side of this member: revoke and rejoin when a rebalance starts,
+  // take the new assignment when it ends, and rejoin as a new member after losing membership.
+  void follow_group() {
+    const GroupView view = cluster_->group_view(group_, member_id_);
+    switch (view.state) {
+      case GroupView::State::unknown_member: {
+        if (!assigned_.empty()) {
+          const std::vector<TopicPartition> lost(assigned_.begin(), assigned_.end());
+          drop_assignment();
+          listener_->on_partitions_lost(lost);
+        }
+        member_id_ = cluster_->join_group(group_, topics_);
+        return;
+      }
+      case GroupView::State::rejoin_needed: {
+        if (!assigned_.empty()) {
+          const std::vector<TopicPartition> revoked(assigned_.begin(), assigned_.end());
+          listener_->on_partitions_revoked(revoked);  // commits in the old generation
+          drop_assignment();
+        }
+        cluster_->rejoin_group(group_, member_id_);
+        return;
+      }
+      case GroupView::State::awaiting_assignment:
+        return;
+      case GroupView::State::stable:
+        if (view.generation == generation_) return;
+        generation_ = view.generation;
+        drop_assignment();
+        assigned_.insert(view.partitions.begin(), view.partitions.end());
+        listener_->on_partitions_assigned(view.partitions);
+        return;
+    }
+  }
+
+  void drop_assignment() {
+    assigned_.clear();
+    positions_.clear();
+    paused_.clear();
+  }
+
+  // A start offset as the runtime gives it: an offset, or librdkafka's logical -2 (beginning) and
+  // -1 (end).
+  std::int64_t resolve(const TopicPartition& partition, std::int64_t offset) const {
+    if (offset >= 0) return offset;
+    const auto [low, high] = cluster_->watermarks(partition, isolation_);
+    return offset == -2 ? low : high;
+  }
+
+  // Where a partition without a position starts: the group's committed offset, else
+  // auto.offset.reset.
+  std::int64_t start_of(const TopicPartition& partition) const {
+    if (subscribed_) {
+      const auto committed = cluster_->committed(group_, {partition});
+      if (auto found = committed.find(partition); found != committed.end()) return found->second;
+    }
+    const auto [low, high] = cluster_->watermarks(partition, isolation_);
+    return from_earliest_ ? low : high;
+  }
+
+  std::vector<ConsumerRecord> fetch(std::size_t max_records) {
+    std::vector<ConsumerRecord> out;
+    if (assigned_.empty()) return out;
+    // Round-robin over the assigned partitions, starting after the last one served.
+    std::vector<TopicPartition> order(assigned_.begin(), assigned_.end());
+    std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(next_ % order.size()),
+                order.end());
+    ++next_;
+    for (const TopicPartition& partition : order) {
+      if (out.size() >= max_records) break;
+      if (paused_.count(partition) > 0) continue;
+      auto position = positions_.find(partition);
+      if (position == positions_.end()) {
+        position = positions_.emplace(partition, start_of(partition)).first;
+      }
+      FetchResult result =
+          cluster_->fetch(partition, position->second, max_records - out.size(), isolation_);
+      position->second = result.next_offset;
+      for (StoredRecord& stored : result.records) {
+        out.push_back(to_consumer_record(partition.topic, partition.partition, std::move(stored)));
+      }
+    }
+    return out;
+  }
+
+  std::shared_ptr<InMemoryCluster> cluster_;
+  std::string group_;
+  Isolation isolation_;
+  bool from_earliest_;
+  std::vector<std::string> topics_;
+  RebalanceListener* listener_ = nullptr;
+  bool subscribed_ = false;
+  bool closed_ = false;
+  std::string member_id_;
+  std::int32_t generation_ = -1;
+  std::set<TopicPartition> assigned_;
+  std::set<TopicPartition> paused_;
+  std::map<TopicPartition, std::int64_t> positions_;
+  std::size_t next_ = 0;
+};
+
+class InMemoryProducer final : public Producer {
+ public:
+  InMemoryProducer(std::shared_ptr<InMemoryCluster> cluster,
+                   const std::map<std::string, std::string>& /*config*/)
+      : cluster_(std::move(cluster)), identity_(cluster_->init_producer_id(std::nullopt)) {}
+
+  void set_delivery_listener(DeliveryListener listener) override {
+    listener_ = std::move(listener);
+  }
+
+  void send(std::string_view topic, std::optional<std::int32_t> partition,
+            std::optional<ByteView> key, std::optional<ByteView> value, std::int64_t timestamp,
+            const Headers& headers) override {
+    serve();
+    Report report;
+    report.topic = std::string(topic);
+    const std::optional<std::int32_t> count = cluster_->partition_count(report.topic);
+    if (!count) {
+      report.error = fmt::format("unknown topic '{}'", topic);
+      reports_.push_back(std::move(report));
+      return;
+    }
+    report.partition = partition.value_or(key ? murmur2_partition(*key, *count) : std::int32_t{0});
+    LogRecord record;
+    if (key) record.key = Bytes(key->begin(), key->end());
+    if (value) record.value = Bytes(value->begin(), value->end());
+    record.timestamp = timestamp >= 0 ? timestamp : now_ms();
+    record.headers = headers;
+    const TopicPartition target{report.topic, report.partition};
+    try {
+      report.offset =
+          cluster_->append(target, identity_, sequences_[target]++, std::move(record), false);
+    } catch (const KafkaException& e) {
+      report.error = e.what();
+    }
+    reports_.push_back(std::move(report));
+  }
+
+  void poll() override { serve(); }
+  void flush(std::chrono::milliseconds) override { serve(); }
+
+  std::int32_t partition_count(std::string_view topic) override {
+    const std::optional<std::int32_t> count = cluster_->partition_count(std::string(topic));
+    if (!count) throw KafkaException(fmt::format("unknown topic '{}'", topic));
+    return *count;
+  }
+
+ private:
+  struct Report {
+    std::string topic;
+    std::int32_t partition = -1;
+    std::int64_t offset = -1;
+    std::optional<std::string> error;
+  };
+
+  void serve() {
+    while (!reports_.empty()) {
+      const Report report = std::move(reports_.front());
+      reports_.pop_front();
+      if (!listener_) continue;
+      DeliveryReport delivery;
+      delivery.topic = report.topic;
+      delivery.partition = report.partition;
+      delivery.offset = report.offset;
+      if (report.error) delivery.error = *report.error;
+      listener_(delivery);
+    }
+  }
+
+  std::shared_ptr<InMemoryCluster> cluster_;
+  ProducerIdentity identity_;
+  DeliveryListener listener_;
+  std::map<TopicPartition, std::int32_t> sequences_;
+  std::deque<Report> reports_;
+};
+
+class InMemoryAdmin final : public Admin {
+ public:
+  explicit InMemoryAdmin(std::shared_ptr<InMemoryCluster> cluster) : cluster_(std::move(cluster)) {}
+
+  std::map<std::string, std::int32_t> describe_topics(const std::vector<std::string>& topics,
+                                                      std::chrono::milliseconds) override {
+    std::map<std::string, std::int32_t> out;
+    for (const std::string& topic : topics) {
+      if (const auto count = cluster_->partition_count(topic)) out[topic] = *count;
+    }
+    return out;
+  }
+
+  void create_topics(const std::vector<NewTopic>& topics, std::chrono::milliseconds) override {
+    for (const NewTopic& topic : topics) {
+      if (!cluster_->partition_count(topic.name)) {
+        cluster_->create_topic(topic.name, topic.partitions);
+      }
+    }
+  }
+
+ private:
+  std::shared_ptr<InMemoryCluster> cluster_;
+};
+
+}  // namespace
+
+std::int32_t murmur2_partition(std::span<const std::uint8_t> key, std::int32_t partitions) {
+  // MurmurHash2 (32-bit) with Kafka's seed, reading the key in little-endian 4-byte words.
+  constexpr std::uint32_t kSeed = 0x9747b28cU;
+  constexpr std::uint32_t kMultiplier = 0x5bd1e995U;
+  constexpr int kShift = 24;
+  const auto length = static_cast<std::uint32_t>(key.size());
+  std::uint32_t hash = kSeed ^ length;
+  const std::size_t words = key.size() / 4;
+  for (std::size_t i = 0; i < words; ++i) {
+    const std::size_t at = i * 4;
+    std::uint32_t word = static_cast<std::uint32_t>(key[at]) |
+                         (static_cast<std::uint32_t>(key[at + 1]) << 8) |
+                         (static_cast<std::uint32_t>(key[at + 2]) << 16) |
+                         (static_cast<std::uint32_t>(key[at + 3]) << 24);
+    word *= kMultiplier;
+    word ^= word >> kShift;
+    word *= kMultiplier;
+    hash *= kMultiplier;
+    hash ^= word;
+  }
+  const std::size_t tail = words * 4;
+  switch (key.size() % 4) {
+    case 3:
+      hash ^= static_cast<std::uint32_t>(key[tail + 2]) << 16;
+      [[fallthrough]];
+    case 2:
+      hash ^= static_cast<std::uint32_t>(key[tail + 1]) << 8;
+      [[fallthrough]];
+    case 1:
+      hash ^= static_cast<std::uint32_t>(key[tail]);
+      hash *= kMultiplier;
+      break;
+    default:
+      break;
+  }
+  hash ^= hash >> 13;
+  hash *= kMultiplier;
+  hash ^= hash >> 15;
+  return static_cast<std::int32_t>((hash & 0x7fffffffU) % static_cast<std::uint32_t>(partitions));
+}
+
+InMemoryClientFactory::InMemoryClientFactory(std::shared_ptr<InMemoryCluster> cluster)
+    : cluster_(std::move(cluster)) {}
+
+std::unique_ptr<Consumer> InMemoryClientFactory::consumer(
+    const std::map<std::string, std::string>& config) {
+  return std::make_unique<InMemoryConsumer>(cluster_, config);
+}
+
+std::unique_ptr<Producer> InMemoryClientFactory::producer(
+    const std::map<std::string, std::string>& config) {
+  return std::make_unique<InMemoryProducer>(cluster_, config);
+}
+
+std::unique_ptr<Admin> InMemoryClientFactory::admin(
+    const std::map<std::string, std::string>& /*config*/) {
+  return std::make_unique<InMemoryAdmin>(cluster_);
+}
+
+}  // namespace rivulet::kafka
