@@ -97,12 +97,14 @@ class InMemoryConsumer final : public Consumer {
       throw KafkaException("cannot seek " + partition.to_string() + ": it is not assigned");
     }
     positions_[partition] = resolve(partition, offset);
+    consumed_.erase(partition);
   }
 
   void assign_partitions(const std::map<TopicPartition, std::int64_t>& start) override {
     for (const auto& [partition, offset] : start) {
       assigned_.insert(partition);
       positions_[partition] = resolve(partition, offset);
+      consumed_.erase(partition);
     }
   }
 
@@ -110,6 +112,7 @@ class InMemoryConsumer final : public Consumer {
     for (const TopicPartition& partition : partitions) {
       assigned_.erase(partition);
       positions_.erase(partition);
+      consumed_.erase(partition);
       paused_.erase(partition);
     }
   }
@@ -123,9 +126,11 @@ class InMemoryConsumer final : public Consumer {
     return out;
   }
 
+  // As librdkafka's: unknown until a fetch moved past something (a record or a marker), so a
+  // partition that has given nothing yet has no position.
   std::optional<std::int64_t> position(const TopicPartition& partition) override {
-    auto found = positions_.find(partition);
-    if (found == positions_.end()) return std::nullopt;
+    auto found = consumed_.find(partition);
+    if (found == consumed_.end()) return std::nullopt;
     return found->second;
   }
 
@@ -199,6 +204,7 @@ class InMemoryConsumer final : public Consumer {
   void drop_assignment() {
     assigned_.clear();
     positions_.clear();
+    consumed_.clear();
     paused_.clear();
   }
 
@@ -238,6 +244,7 @@ class InMemoryConsumer final : public Consumer {
       }
       FetchResult result =
           cluster_->fetch(partition, position->second, max_records - out.size(), isolation_);
+      if (result.next_offset != position->second) consumed_[partition] = result.next_offset;
       position->second = result.next_offset;
       for (StoredRecord& stored : result.records) {
         out.push_back(to_consumer_record(partition.topic, partition.partition, std::move(stored)));
@@ -258,7 +265,8 @@ class InMemoryConsumer final : public Consumer {
   std::int32_t generation_ = -1;
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> paused_;
-  std::map<TopicPartition, std::int64_t> positions_;
+  std::map<TopicPartition, std::int64_t> positions_;  // where the next fetch starts
+  std::map<TopicPartition, std::int64_t> consumed_;   // position(): past what fetches returned
   std::size_t next_ = 0;
 };
 
