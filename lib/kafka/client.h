@@ -34,17 +34,30 @@ struct TopicPartition {
 };
 
 // A Kafka client call failed. `retriable` says whether the same call may succeed later (a broker
-// that is down, a coordinator that moved); `fatal` that the client can no longer be used.
+// that is down, a coordinator that moved); `fatal` that the client can no longer be used (a
+// fenced transactional producer, for one); `abortable` that the open transaction must be aborted,
+// after which the producer goes on.
 class KafkaException : public StreamsException {
  public:
-  explicit KafkaException(const std::string& what, bool retriable = false, bool fatal = false)
-      : StreamsException(what), retriable_(retriable), fatal_(fatal) {}
+  explicit KafkaException(const std::string& what, bool retriable = false, bool fatal = false,
+                          bool abortable = false)
+      : StreamsException(what), retriable_(retriable), fatal_(fatal), abortable_(abortable) {}
   bool retriable() const { return retriable_; }
   bool fatal() const { return fatal_; }
+  bool abortable() const { return abortable_; }
 
  private:
   bool retriable_;
   bool fatal_;
+  bool abortable_;
+};
+
+// A consumer's membership of its group (group, generation, member), as a transactional producer
+// sends it with the consumed offsets, so that a member fenced by a rebalance never commits. A
+// producer accepts the metadata of its own implementation's consumers only.
+class ConsumerGroupMetadata {
+ public:
+  virtual ~ConsumerGroupMetadata() = default;
 };
 
 // Keeps the memory behind a ConsumerRecord's views alive; releases it with its own function, so
@@ -113,6 +126,8 @@ class Consumer {
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) = 0;
   // This member's id in the group ("" before it joined).
   virtual std::string member_id() = 0;
+  // This member's group metadata now, for Producer::send_offsets_to_transaction.
+  virtual std::unique_ptr<ConsumerGroupMetadata> group_metadata() = 0;
   // Leaves the group (revoking the assignment through the listener) and releases the client.
   virtual void close() = 0;
   // Releases the client as a crashed process would: no revocation, no commit, no leaving the
@@ -149,6 +164,20 @@ class Producer {
   virtual void flush(std::chrono::milliseconds timeout) = 0;
   // Partitions of `topic`, from cached metadata. Throws KafkaException when the topic is unknown.
   virtual std::int32_t partition_count(std::string_view topic) = 0;
+
+  // Transactions, for a producer configured with a `transactional.id`. Each throws
+  // KafkaException: fatal when the producer is fenced (another producer took its transactional
+  // id) and must be closed; abortable when the open transaction must be aborted first.
+  // Registers the transactional id, fencing its previous users and aborting what they left open.
+  virtual void init_transactions(std::chrono::milliseconds timeout) = 0;
+  virtual void begin_transaction() = 0;
+  // Adds consumed offsets (the next offsets to read) to the open transaction.
+  virtual void send_offsets_to_transaction(const std::map<TopicPartition, std::int64_t>& offsets,
+                                           const ConsumerGroupMetadata& group,
+                                           std::chrono::milliseconds timeout) = 0;
+  // Flushes the transaction's records, then commits them and its offsets atomically.
+  virtual void commit_transaction(std::chrono::milliseconds timeout) = 0;
+  virtual void abort_transaction(std::chrono::milliseconds timeout) = 0;
 };
 
 struct NewTopic {

@@ -46,6 +46,12 @@ ConsumerRecord to_consumer_record(const std::string& topic, std::int32_t partiti
   return record;
 }
 
+class InMemoryGroupMetadata final : public ConsumerGroupMetadata {
+ public:
+  explicit InMemoryGroupMetadata(GroupMetadata value) : metadata(std::move(value)) {}
+  GroupMetadata metadata;
+};
+
 class InMemoryConsumer final : public Consumer {
  public:
   InMemoryConsumer(std::shared_ptr<InMemoryCluster> cluster,
@@ -146,6 +152,12 @@ class InMemoryConsumer final : public Consumer {
   }
 
   std::string member_id() override { return member_id_; }
+
+  std::unique_ptr<ConsumerGroupMetadata> group_metadata() override {
+    return std::make_unique<InMemoryGroupMetadata>(
+        subscribed_ ? GroupMetadata{group_, generation_, member_id_}
+                    : GroupMetadata{group_, -1, ""});
+  }
 
   void close() override {
     if (closed_) return;
@@ -273,8 +285,14 @@ class InMemoryConsumer final : public Consumer {
 class InMemoryProducer final : public Producer {
  public:
   InMemoryProducer(std::shared_ptr<InMemoryCluster> cluster,
-                   const std::map<std::string, std::string>& /*config*/)
-      : cluster_(std::move(cluster)), identity_(cluster_->init_producer_id(std::nullopt)) {}
+                   const std::map<std::string, std::string>& config)
+      : cluster_(std::move(cluster)) {
+    if (auto id = config.find("transactional.id"); id != config.end() && !id->second.empty()) {
+      transactional_id_ = id->second;
+    } else {
+      identity_ = cluster_->init_producer_id(std::nullopt);
+    }
+  }
 
   void set_delivery_listener(DeliveryListener listener) override {
     listener_ = std::move(listener);
@@ -299,13 +317,70 @@ class InMemoryProducer final : public Producer {
     record.timestamp = timestamp >= 0 ? timestamp : now_ms();
     record.headers = headers;
     const TopicPartition target{report.topic, report.partition};
+    if (transactional_id_ && !in_transaction_) {
+      throw KafkaException(fmt::format("transactional producer '{}' sends outside a transaction",
+                                       *transactional_id_),
+                           false, true);
+    }
     try {
-      report.offset =
-          cluster_->append(target, identity_, sequences_[target]++, std::move(record), false);
+      report.offset = cluster_->append(target, identity_, sequences_[target]++, std::move(record),
+                                       in_transaction_);
     } catch (const KafkaException& e) {
       report.error = e.what();
+      if (in_transaction_) abort_required_ = true;
     }
     reports_.push_back(std::move(report));
+  }
+
+  void init_transactions(std::chrono::milliseconds) override {
+    if (!transactional_id_) {
+      throw KafkaException("init_transactions needs a transactional.id", false, true);
+    }
+    identity_ = cluster_->init_producer_id(transactional_id_);
+    sequences_.clear();  // sequence numbers start again with each epoch
+    in_transaction_ = false;
+    abort_required_ = false;
+  }
+
+  void begin_transaction() override {
+    if (!transactional_id_) throw KafkaException("no transactional.id", false, true);
+    if (in_transaction_) throw KafkaException("a transaction is open already", false, true);
+    in_transaction_ = true;
+  }
+
+  void send_offsets_to_transaction(const std::map<TopicPartition, std::int64_t>& offsets,
+                                   const ConsumerGroupMetadata& group,
+                                   std::chrono::milliseconds) override {
+    const auto* metadata = dynamic_cast<const InMemoryGroupMetadata*>(&group);
+    if (metadata == nullptr) {
+      throw KafkaException("send_offsets_to_transaction needs an in-memory consumer's metadata",
+                           false, true);
+    }
+    if (!in_transaction_) throw KafkaException("no open transaction", false, true);
+    try {
+      cluster_->send_offsets_to_transaction(identity_, offsets, metadata->metadata);
+    } catch (const KafkaException& e) {
+      if (e.fatal()) throw;
+      abort_required_ = true;
+      throw KafkaException(e.what(), false, false, true);
+    }
+  }
+
+  void commit_transaction(std::chrono::milliseconds) override {
+    if (!in_transaction_) throw KafkaException("no open transaction", false, true);
+    serve();
+    if (abort_required_) {
+      throw KafkaException("the transaction failed and must be aborted", false, false, true);
+    }
+    cluster_->end_transaction(identity_, true);
+    in_transaction_ = false;
+  }
+
+  void abort_transaction(std::chrono::milliseconds) override {
+    serve();
+    cluster_->end_transaction(identity_, false);
+    in_transaction_ = false;
+    abort_required_ = false;
   }
 
   void poll() override { serve(); }
@@ -340,7 +415,10 @@ class InMemoryProducer final : public Producer {
   }
 
   std::shared_ptr<InMemoryCluster> cluster_;
+  std::optional<std::string> transactional_id_;
   ProducerIdentity identity_;
+  bool in_transaction_ = false;
+  bool abort_required_ = false;  // a send or the offsets failed: only an abort ends it
   DeliveryListener listener_;
   std::map<TopicPartition, std::int32_t> sequences_;
   std::deque<Report> reports_;

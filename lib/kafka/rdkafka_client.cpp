@@ -105,6 +105,31 @@ std::vector<TopicPartition> from_list(const rd_kafka_topic_partition_list_t* lis
   return out;
 }
 
+// Throws KafkaException for a failed transactional call (and destroys `error`); `what` says which.
+void check_txn(rd_kafka_error_t* error, std::string_view what) {
+  if (error == nullptr) return;
+  const std::string message = rd_kafka_error_string(error);
+  const bool retriable = rd_kafka_error_is_retriable(error) != 0;
+  const bool fatal = rd_kafka_error_is_fatal(error) != 0;
+  const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
+  rd_kafka_error_destroy(error);
+  throw KafkaException(fmt::format("{} failed: {}", what, message), retriable, fatal, abortable);
+}
+
+// librdkafka's consumer group metadata, owned.
+class RdKafkaGroupMetadata final : public ConsumerGroupMetadata {
+ public:
+  explicit RdKafkaGroupMetadata(rd_kafka_consumer_group_metadata_t* metadata)
+      : metadata_(metadata) {}
+  ~RdKafkaGroupMetadata() override { rd_kafka_consumer_group_metadata_destroy(metadata_); }
+  RdKafkaGroupMetadata(const RdKafkaGroupMetadata&) = delete;
+  RdKafkaGroupMetadata& operator=(const RdKafkaGroupMetadata&) = delete;
+  const rd_kafka_consumer_group_metadata_t* get() const { return metadata_; }
+
+ private:
+  rd_kafka_consumer_group_metadata_t* metadata_;
+};
+
 // Throws KafkaException for a failed call; `what` says which.
 void check(rd_kafka_resp_err_t err, std::string_view what) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -328,6 +353,12 @@ class RdKafkaConsumer final : public Consumer {
     return out;
   }
 
+  std::unique_ptr<ConsumerGroupMetadata> group_metadata() override {
+    rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata(rk_);
+    if (metadata == nullptr) throw KafkaException("the consumer has no group metadata");
+    return std::make_unique<RdKafkaGroupMetadata>(metadata);
+  }
+
   void abandon() override {
     listener_ = nullptr;
     abandoned_ = true;
@@ -544,6 +575,39 @@ class RdKafkaProducer final : public Producer {
 
   void poll() override {
     rd_kafka_poll(rk_, 0);
+  }
+
+  void init_transactions(std::chrono::milliseconds timeout) override {
+    check_txn(rd_kafka_init_transactions(rk_, static_cast<int>(timeout.count())),
+              "init_transactions");
+  }
+  void begin_transaction() override {
+    check_txn(rd_kafka_begin_transaction(rk_), "begin_transaction");
+  }
+  void send_offsets_to_transaction(const std::map<TopicPartition, std::int64_t>& offsets,
+                                   const ConsumerGroupMetadata& group,
+                                   std::chrono::milliseconds timeout) override {
+    const auto* metadata = dynamic_cast<const RdKafkaGroupMetadata*>(&group);
+    if (metadata == nullptr) {
+      throw KafkaException("send_offsets_to_transaction needs a librdkafka consumer's metadata",
+                           false, true);
+    }
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& [tp, offset] : offsets) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+          offset;
+    }
+    check_txn(rd_kafka_send_offsets_to_transaction(rk_, list.get(), metadata->get(),
+                                                   static_cast<int>(timeout.count())),
+              "send_offsets_to_transaction");
+  }
+  void commit_transaction(std::chrono::milliseconds timeout) override {
+    check_txn(rd_kafka_commit_transaction(rk_, static_cast<int>(timeout.count())),
+              "commit_transaction");
+  }
+  void abort_transaction(std::chrono::milliseconds timeout) override {
+    check_txn(rd_kafka_abort_transaction(rk_, static_cast<int>(timeout.count())),
+              "abort_transaction");
   }
 
   void flush(std::chrono::milliseconds timeout) override {

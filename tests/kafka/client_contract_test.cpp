@@ -257,6 +257,49 @@ TEST_P(ClientContract, AdminDescribesOnlyTopicsThatExistAndCreatesMissingOnes) {
   EXPECT_EQ(producer->partition_count(topic_), 3);
 }
 
+// Consume-transform-produce in one transaction: the output becomes visible to read_committed
+// readers with the commit. (The mock cluster ignores the offsets sent in a transaction, so they
+// are checked on the in-memory cluster only.)
+TEST_P(ClientContract, ATransactionCommitsItsRecordsForReadCommittedReaders) {
+  produce(0, 6, 3);
+  const std::string out = topic_ + "-out";
+  impl_->create_topic(out, 1);
+  auto consumer = impl_->clients().consumer(
+      with({{"group.id", topic_ + "-eos"}, {"isolation.level", "read_committed"}}));
+  RecordingListener listener;
+  consumer->subscribe({topic_}, listener);
+  const std::vector<Received> input = consume(*consumer, 6);
+  ASSERT_EQ(input.size(), 6u);
+
+  auto producer = impl_->clients().producer(with({{"transactional.id", topic_ + "-txn"}}));
+  producer->set_delivery_listener([](const DeliveryReport&) {});
+  producer->init_transactions(30s);
+  producer->begin_transaction();
+  std::map<TopicPartition, std::int64_t> offsets;
+  for (const Received& r : input) {
+    const Bytes key = to_bytes(r.key);
+    const Bytes value = to_bytes(r.value + "!");
+    producer->send(out, 0, ByteView(key), ByteView(value), r.timestamp, {});
+    offsets[TopicPartition{topic_, r.partition}] = r.offset + 1;
+  }
+  producer->send_offsets_to_transaction(offsets, *consumer->group_metadata(), 30s);
+  producer->commit_transaction(30s);
+
+  auto reader = impl_->clients().consumer(
+      with({{"group.id", topic_ + "-reader"}, {"isolation.level", "read_committed"}}));
+  reader->assign_partitions({{TopicPartition{out, 0}, 0}});
+  const std::vector<Received> output = consume(*reader, 6);
+  ASSERT_EQ(output.size(), 6u);
+  for (std::size_t i = 0; i < output.size(); ++i) EXPECT_EQ(output[i].value, input[i].value + "!");
+  if (GetParam() == "in_memory") {
+    std::vector<TopicPartition> partitions;
+    for (const auto& [tp, offset] : offsets) partitions.push_back(tp);
+    EXPECT_EQ(consumer->committed(partitions, 10s), offsets);
+  }
+  reader->close();
+  consumer->close();
+}
+
 INSTANTIATE_TEST_SUITE_P(BothClusters, ClientContract, ::testing::Values("mock", "in_memory"),
                          [](const auto& param_info) { return param_info.param; });
 

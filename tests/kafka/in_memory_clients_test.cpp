@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <rivulet/rivulet.h>
@@ -25,6 +26,13 @@ using kafka::InMemoryClientFactory;
 using kafka::InMemoryCluster;
 using kafka::TopicPartition;
 using test::unique_name;
+
+class NoRebalanceListener final : public kafka::RebalanceListener {
+ public:
+  void on_partitions_revoked(const std::vector<TopicPartition>&) override {}
+  void on_partitions_lost(const std::vector<TopicPartition>&) override {}
+  void on_partitions_assigned(const std::vector<TopicPartition>&) override {}
+};
 
 // librdkafka's murmur2_random partitioner (the runtime's, as Java's default) and the in-memory
 // producer put every key on the same partition.
@@ -59,6 +67,111 @@ std::vector<std::pair<std::string, std::string>> read_all(InMemoryCluster& clust
     }
   }
   return out;
+}
+
+// Transactions through the clients, where the in-memory cluster shows what the mock cannot:
+// aborted output stays hidden, a fenced producer's transaction never lands, and a consumer that
+// lost its membership cannot commit offsets in a transaction.
+class InMemoryTransactions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_->create_topic("in", 1);
+    cluster_->create_topic("out", 1);
+    auto producer = clients_.producer({});
+    for (int i = 0; i < 4; ++i) {
+      const Bytes value = to_bytes(fmt::format("v{}", i));
+      producer->send("in", 0, std::nullopt, ByteView(value), 1'000 + i, {});
+    }
+    producer->flush(std::chrono::seconds(1));
+  }
+
+  std::unique_ptr<kafka::Producer> transactional(const std::string& id) {
+    auto producer = clients_.producer({{"transactional.id", id}});
+    producer->set_delivery_listener([](const kafka::DeliveryReport&) {});
+    producer->init_transactions(std::chrono::seconds(1));
+    return producer;
+  }
+  void send(kafka::Producer& producer, const std::string& value) {
+    const Bytes bytes = to_bytes(value);
+    producer.send("out", 0, std::nullopt, ByteView(bytes), 2'000, {});
+  }
+  std::vector<std::string> committed_output() {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : read_values("out")) out.push_back(value);
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> read_values(const std::string& topic) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto result =
+        cluster_->fetch(TopicPartition{topic, 0}, 0, 1'000, kafka::Isolation::read_committed);
+    for (const auto& stored : result.records) out.emplace_back("", to_string(*stored.record.value));
+    return out;
+  }
+
+  std::shared_ptr<InMemoryCluster> cluster_ = std::make_shared<InMemoryCluster>();
+  InMemoryClientFactory clients_{cluster_};
+};
+
+TEST_F(InMemoryTransactions, AnAbortedTransactionLeavesNoOutputAndNoOffsets) {
+  auto producer = transactional("t1");
+  auto consumer = clients_.consumer({{"group.id", "g"}, {"auto.offset.reset", "earliest"}});
+  NoRebalanceListener listener;
+  consumer->subscribe({"in"}, listener);
+  ASSERT_EQ(consumer->poll(std::chrono::seconds(1), 10).size(), 4u);
+  producer->begin_transaction();
+  send(*producer, "doomed");
+  producer->send_offsets_to_transaction({{TopicPartition{"in", 0}, 4}}, *consumer->group_metadata(),
+                                        std::chrono::seconds(1));
+  producer->abort_transaction(std::chrono::seconds(1));
+  EXPECT_TRUE(committed_output().empty());
+  EXPECT_TRUE(consumer->committed({{"in", 0}}, std::chrono::seconds(1)).empty());
+
+  producer->begin_transaction();
+  send(*producer, "kept");
+  producer->commit_transaction(std::chrono::seconds(1));
+  EXPECT_EQ(committed_output(), std::vector<std::string>{"kept"});
+}
+
+TEST_F(InMemoryTransactions, AProducerFencedByItsSuccessorNeverCommits) {
+  auto zombie = transactional("t1");
+  zombie->begin_transaction();
+  send(*zombie, "zombie");
+  auto successor = transactional("t1");  // the same transactional id, a new epoch
+  try {
+    zombie->commit_transaction(std::chrono::seconds(1));
+    FAIL() << "the fenced producer committed";
+  } catch (const kafka::KafkaException& e) {
+    EXPECT_TRUE(e.fatal()) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("fenced"));
+  }
+  successor->begin_transaction();
+  send(*successor, "successor");
+  successor->commit_transaction(std::chrono::seconds(1));
+  EXPECT_EQ(committed_output(), std::vector<std::string>{"successor"});
+}
+
+TEST_F(InMemoryTransactions, AConsumerThatLostItsMembershipCannotCommitThroughATransaction) {
+  auto producer = transactional("t1");
+  auto consumer = clients_.consumer({{"group.id", "g"}, {"auto.offset.reset", "earliest"}});
+  NoRebalanceListener listener;
+  consumer->subscribe({"in"}, listener);
+  ASSERT_EQ(consumer->poll(std::chrono::seconds(1), 10).size(), 4u);
+  const auto metadata = consumer->group_metadata();
+  cluster_->leave_group("g", consumer->member_id());  // its session expired: a zombie
+  producer->begin_transaction();
+  send(*producer, "from a zombie");
+  try {
+    producer->send_offsets_to_transaction({{TopicPartition{"in", 0}, 4}}, *metadata,
+                                          std::chrono::seconds(1));
+    FAIL() << "a zombie's offsets were accepted";
+  } catch (const kafka::KafkaException& e) {
+    EXPECT_TRUE(e.abortable()) << e.what();
+    EXPECT_FALSE(e.fatal());
+  }
+  EXPECT_THROW(producer->commit_transaction(std::chrono::seconds(1)), kafka::KafkaException);
+  producer->abort_transaction(std::chrono::seconds(1));
+  EXPECT_TRUE(committed_output().empty());
+  EXPECT_TRUE(cluster_->committed("g", {{"in", 0}}).empty());
 }
 
 class InMemoryApplication : public ::testing::Test {
