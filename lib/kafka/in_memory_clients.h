@@ -5,7 +5,8 @@
 // They read the librdkafka-style properties the runtime gives every client: `group.id`,
 // `isolation.level` (read_uncommitted by default, as librdkafka), `auto.offset.reset`
 // (`latest` by default, as librdkafka; the runtime sets `earliest`), and `transactional.id`
-// (a transactional producer sends only inside transactions). Other properties are ignored. Differences from librdkafka that tests may see:
+// (a transactional producer sends only inside transactions). Other properties are ignored.
+// Differences from librdkafka that tests may see:
 //   * a send is appended at once; its delivery report waits for `poll`, `send` or `flush`;
 //   * a record without a partition or key goes to partition 0 (librdkafka picks one at random);
 //   * `abandon` removes the member from its group at once, as if its session had expired.
