@@ -55,7 +55,8 @@ TEST(InMemoryClients, KeysGoToThePartitionLibrdkafkaPicks) {
   }
 }
 
-// Reads every record of `topic` under read_committed, keyed values in offset order per partition.
+// Reads every record of `topic` under read_committed, keyed values in offset order per partition
+// (a null key reads as "").
 std::vector<std::pair<std::string, std::string>> read_all(InMemoryCluster& cluster,
                                                           const std::string& topic) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -63,7 +64,8 @@ std::vector<std::pair<std::string, std::string>> read_all(InMemoryCluster& clust
     const auto result =
         cluster.fetch(TopicPartition{topic, p}, 0, 1'000'000, kafka::Isolation::read_committed);
     for (const auto& stored : result.records) {
-      out.emplace_back(to_string(*stored.record.key), to_string(*stored.record.value));
+      out.emplace_back(stored.record.key ? to_string(*stored.record.key) : std::string(),
+                       to_string(*stored.record.value));
     }
   }
   return out;
@@ -95,16 +97,10 @@ class InMemoryTransactions : public ::testing::Test {
     const Bytes bytes = to_bytes(value);
     producer.send("out", 0, std::nullopt, ByteView(bytes), 2'000, {});
   }
+  // The values of "out" a read_committed reader sees.
   std::vector<std::string> committed_output() {
     std::vector<std::string> out;
-    for (const auto& [key, value] : read_values("out")) out.push_back(value);
-    return out;
-  }
-  std::vector<std::pair<std::string, std::string>> read_values(const std::string& topic) {
-    std::vector<std::pair<std::string, std::string>> out;
-    const auto result =
-        cluster_->fetch(TopicPartition{topic, 0}, 0, 1'000, kafka::Isolation::read_committed);
-    for (const auto& stored : result.records) out.emplace_back("", to_string(*stored.record.value));
+    for (const auto& [key, value] : read_all(*cluster_, "out")) out.push_back(value);
     return out;
   }
 
