@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include <rivulet/anomaly.h>
+#include <rivulet/detail/anomaly_processor.h>
 #include <rivulet/detail/builder_state.h>
 #include <rivulet/detail/dedup_processor.h>
 #include <rivulet/detail/join_processors.h>
@@ -357,6 +359,51 @@ class KStream {
     return add_deduplication<Id>(std::move(id_extractor), window, named, std::nullopt);
   }
   // ---- end of joins and deduplication ------------------------------------------------------
+
+  // Anomaly detection (anomaly.h): one AnomalyResult per record, with the record's key, timestamp
+  // and headers; filter on `anomaly` for the alerts.
+  //   - The value checked is `extractor(value)` or `extractor(key, value)`: a number, or a
+  //     std::optional of one. A record with a null key or value, an empty result or a non-finite
+  //     number is dropped and counted (TaskMetrics::dropped_records) without touching the model.
+  //   - Per key, the value is scored against the model of the key's values before it, then
+  //     learned; the result is flagged when its score exceeds the threshold and the model had
+  //     learned at least the detector's warm-up count of values.
+  //   - State: a key-value store of AnomalyModel, "<name>-store" unless `materialized` names one
+  //     (the name defaults to KSTREAM-ANOMALIES-...), RocksDB or in memory as `materialized` or
+  //     the builder's default.dsl.store says, with a changelog and caching unless turned off.
+  //   - Records of a key must reach one task: repartitions first when the key may have changed
+  //     ("<name>-repartition").
+  // REQUIRES: a supplier with a name and a function (else TopologyException).
+  template <class Extractor>
+  KStream<K, AnomalyResult> detect_anomalies(
+      Extractor extractor, const DetectorSupplier& detector, const Named& named = {},
+      Materialized<K, AnomalyModel> materialized = {}) const {
+    detail::BuilderState& state = *state_;
+    const std::string name = state.name_or_generate(named.name(), "KSTREAM-ANOMALIES-");
+    detail::validate_detector_supplier(detector, name);
+    const std::string store =
+        materialized.store_name.empty() ? name + "-store" : materialized.store_name;
+    std::optional<AnySerde<K>> keys = materialized.key_serde ? materialized.key_serde : key_serde_;
+    const std::string input = join_input(name, keys, value_serde_);
+    Topology& topology = state.open_topology();
+    topology.add_processor(
+        name,
+        [store, detector, extractor] {
+          return std::make_unique<detail::AnomalyDetectionProcessor<K, V, Extractor>>(
+              store, detector, extractor);
+        },
+        {input});
+    topology.add_state_store(
+        detail::anomaly_model_store<K>(materialized, store, state.in_memory_dsl_stores,
+                                       detail::resolve_serde(keys, name, "key")),
+        {name});
+    return KStream<K, AnomalyResult>(state_, name, false, keys, std::nullopt);
+  }
+  template <class Extractor>
+  KStream<K, AnomalyResult> detect_anomalies(Extractor extractor, const DetectorSupplier& detector,
+                                             Materialized<K, AnomalyModel> materialized) const {
+    return detect_anomalies(std::move(extractor), detector, Named{}, std::move(materialized));
+  }
 
   // The stream read as a table (see ktable.h): each record upserts its key; a null value
   // (std::nullopt, for an optional V) deletes it; a record with a null key is dropped. The table

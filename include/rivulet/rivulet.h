@@ -1,6 +1,7 @@
 // Everything a Rivulet application includes: the DSL, the Processor API, serdes and config.
 #pragma once
 
+#include <rivulet/anomaly.h>
 #include <rivulet/consumed.h>
 #include <rivulet/errors.h>
 #include <rivulet/grouped.h>
