@@ -10,9 +10,11 @@ namespace rivulet::state {
 
 namespace {
 
-class RocksDbKeyValueStore final : public MapKeyValueStore {
+class RocksDbKeyValueStore final : public MapKeyValueStore, public RocksDbBacked {
  public:
   using MapKeyValueStore::MapKeyValueStore;
+
+  RocksDbDatabase* database() override { return database_.get(); }
 
   void init(StateStoreContext& context) override {
     if (database_) throw StreamsException("State store '" + name() + "' is already open");

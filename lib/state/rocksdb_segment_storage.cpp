@@ -75,6 +75,7 @@ class RocksDbSegmentStorage final : public SegmentStorage {
   }
 
   bool persistent() const override { return true; }
+  RocksDbDatabase* database() override { return database_.get(); }
 
  private:
   std::unique_ptr<RocksDbDatabase> database_;

@@ -7,6 +7,7 @@
 
 #include "state/bytes_stores.h"
 #include "state/key_schema.h"
+#include "state/rocksdb_database.h"
 #include "state/segments.h"
 
 namespace rivulet::state {
@@ -15,8 +16,9 @@ namespace {
 
 using Entry = SessionBytesEntry;
 
-class SegmentedSessionStore final : public SessionBytesStore {
+class SegmentedSessionStore final : public SessionBytesStore, public RocksDbBacked {
  public:
+  RocksDbDatabase* database() override { return segments_.database(); }
   SegmentedSessionStore(std::string name, std::int64_t retention_period,
                         std::int64_t segment_interval, std::unique_ptr<SegmentStorage> storage)
       : name_(std::move(name)),

@@ -7,6 +7,7 @@
 
 #include "state/bytes_stores.h"
 #include "state/key_schema.h"
+#include "state/rocksdb_database.h"
 #include "state/segments.h"
 
 namespace rivulet::state {
@@ -15,8 +16,9 @@ namespace {
 
 using Entry = WindowBytesEntry;
 
-class SegmentedWindowStore final : public WindowBytesStore {
+class SegmentedWindowStore final : public WindowBytesStore, public RocksDbBacked {
  public:
+  RocksDbDatabase* database() override { return segments_.database(); }
   SegmentedWindowStore(std::string name, std::int64_t retention_period, std::int64_t window_size,
                        bool retain_duplicates, std::int64_t segment_interval,
                        std::unique_ptr<SegmentStorage> storage)

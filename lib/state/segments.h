@@ -23,6 +23,8 @@
 
 namespace rivulet::state {
 
+class RocksDbDatabase;
+
 class SegmentStorage {
  public:
   virtual ~SegmentStorage() = default;
@@ -38,6 +40,8 @@ class SegmentStorage {
   virtual void flush() = 0;
   virtual void close() = 0;
   virtual bool persistent() const = 0;
+  // The RocksDB database the segments live in; nullptr in memory.
+  virtual RocksDbDatabase* database() { return nullptr; }
 };
 
 std::unique_ptr<SegmentStorage> make_in_memory_segment_storage();
@@ -59,6 +63,7 @@ class Segments {
   void close(std::int32_t sequence);
   bool is_open() const { return open_; }
   bool persistent() const { return storage_->persistent(); }
+  RocksDbDatabase* database() { return open_ ? storage_->database() : nullptr; }
   // The sequence number saved by the last flush (0 when none).
   std::int32_t saved_sequence() const { return saved_sequence_; }
 

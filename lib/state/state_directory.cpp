@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
+#include <string_view>
 #include <system_error>
 
 #include <fcntl.h>
@@ -22,6 +24,65 @@ void TaskDirectoryLock::release() {
     ::flock(fd_, LOCK_UN);
     ::close(fd_);
     fd_ = -1;
+  }
+}
+
+namespace {
+
+std::string random_id() {
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 4; ++i) id += fmt::format("{:08x}", random());
+  return id;
+}
+
+bool is_id(std::string_view text) {
+  return text.size() == 32 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
+ProcessId::ProcessId(const std::filesystem::path& state_dir, const std::string& application_id) {
+  const std::filesystem::path dir = state_dir / application_id;
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    throw StreamsException(
+        fmt::format("cannot create the state directory {}: {}", dir.string(), error.message()));
+  }
+  const std::filesystem::path file = dir / "rivulet-process-id";
+  fd_ = ::open(file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw StreamsException(fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+  }
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    id_ = random_id();  // another live instance has this directory's id
+    return;
+  }
+  char buffer[64] = {};
+  const ssize_t n = ::pread(fd_, buffer, sizeof buffer, 0);
+  std::string_view text(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  if (is_id(text)) {
+    id_ = std::string(text);
+  } else {
+    id_ = random_id();
+    const std::string line = id_ + "\n";
+    if (::ftruncate(fd_, 0) != 0 ||
+        ::pwrite(fd_, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+      throw StreamsException(
+          fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+    }
+  }
+  persisted_ = true;
+}
+
+ProcessId::~ProcessId() {
+  if (fd_ >= 0) {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
   }
 }
 

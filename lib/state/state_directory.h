@@ -38,6 +38,27 @@ class TaskDirectoryLock {
   std::filesystem::path dir_;
 };
 
+// The instance's process id: random, kept in `state.dir/<application.id>/rivulet-process-id` so
+// that a restart of the instance with the same state directory gets it again (exactly-once
+// derives the transactional ids from it: the restart then aborts what a crash left open). The
+// file stays locked while the instance lives; a second live instance on the same directory gets
+// a fresh id of its own (`persisted()` false), so no two live instances share one.
+class ProcessId {
+ public:
+  // Throws StreamsException when the directory cannot be created.
+  ProcessId(const std::filesystem::path& state_dir, const std::string& application_id);
+  ~ProcessId();
+  ProcessId(const ProcessId&) = delete;
+  ProcessId& operator=(const ProcessId&) = delete;
+  const std::string& id() const { return id_; }
+  bool persisted() const { return persisted_; }
+
+ private:
+  std::string id_;
+  int fd_ = -1;
+  bool persisted_ = false;
+};
+
 class StateDirectory {
  public:
   StateDirectory(const std::filesystem::path& state_dir, const std::string& application_id);

@@ -75,6 +75,13 @@ void StateManager::open_store(Entry& entry) {
     throw StreamsException(
         fmt::format("store '{}' did not register itself for restoration", entry.factory->name));
   }
+  entry.database = nullptr;
+  if (options_.exactly_once && entry.factory->persistent) {
+    if (auto* backed = dynamic_cast<RocksDbBacked*>(entry.registered)) {
+      entry.database = backed->database();
+      if (entry.database != nullptr) entry.database->buffer_writes();
+    }
+  }
 }
 
 void StateManager::initialize() {
@@ -90,10 +97,24 @@ void StateManager::initialize() {
     if (factory->logging) entry.changelog = changelog_topic(options_.application_id, factory->name);
     entries_.push_back(std::move(entry));
   }
-  for (Entry& entry : entries_) open_store(entry);
+  std::vector<std::string> existed;  // persistent stores that had local data
+  for (Entry& entry : entries_) {
+    std::error_code ignored;
+    if (entry.factory->persistent && lock_ &&
+        std::filesystem::exists(dir_ / "rocksdb" / entry.factory->name, ignored)) {
+      existed.push_back(entry.factory->name);
+    }
+    open_store(entry);
+  }
 
   std::map<std::string, std::int64_t> checkpoint;
   if (lock_) checkpoint = read_checkpoint();
+  if (lock_ && options_.exactly_once) {
+    // Valid once: what the stores hold from now on is described by their commits.
+    std::error_code ignored;
+    std::filesystem::remove(checkpoint_file(), ignored);
+  }
+  std::vector<std::string> to_wipe;
   for (Entry& entry : entries_) {
     if (entry.changelog.empty()) continue;
     Changelog changelog;
@@ -102,13 +123,29 @@ void StateManager::initialize() {
     changelog.partition = options_.partition;
     // Only a persistent store keeps what a checkpoint describes.
     if (entry.factory->persistent) {
-      if (auto it = checkpoint.find(fmt::format("{} {}", entry.changelog, options_.partition));
-          it != checkpoint.end()) {
-        changelog.checkpointed = it->second;
-        entry.position = it->second;
+      if (entry.database != nullptr) changelog.checkpointed = entry.database->committed_offset();
+      if (!changelog.checkpointed) {
+        if (auto it = checkpoint.find(fmt::format("{} {}", entry.changelog, options_.partition));
+            it != checkpoint.end()) {
+          changelog.checkpointed = it->second;
+        }
+      }
+      entry.position = changelog.checkpointed;
+      if (options_.exactly_once && !changelog.checkpointed &&
+          std::find(existed.begin(), existed.end(), entry.factory->name) != existed.end()) {
+        to_wipe.push_back(entry.factory->name);
       }
     }
     changelogs_.push_back(std::move(changelog));
+  }
+  for (const std::string& store : to_wipe) {
+    if (options_.logger) {
+      options_.logger->info(
+          "task {}: store '{}' has local data but no committed changelog offset; under "
+          "exactly-once it is wiped and restored from the changelog",
+          options_.task.to_string(), store);
+    }
+    wipe(store);
   }
   initialized_ = true;
 }
@@ -126,6 +163,9 @@ void StateManager::restore(const std::string& store, std::span<const ChangelogRe
   Entry& e = entry(store);
   e.restore(batch);
   e.position = batch.back().offset;
+  // Restored records are committed: store them with their offset, so that a crash in the middle
+  // of restoration resumes after them.
+  if (e.database != nullptr) e.database->commit(e.position);
 }
 
 void StateManager::wipe(const std::string& store) {
@@ -166,6 +206,7 @@ void StateManager::register_store(StateStore& store, RestoreCallback restore) {
     throw StreamsException(fmt::format("store '{}' registered twice", store.name()));
   }
   registering_->restore = std::move(restore);
+  registering_->registered = &store;
 }
 
 void StateManager::log_change(const std::string& store, ByteView key,
@@ -192,26 +233,45 @@ void StateManager::checkpoint() {
   if (!lock_) return;
   std::map<std::string, std::int64_t> offsets;
   for (Entry& e : entries_) {
-    if (e.changelog.empty() || !e.factory->persistent) continue;
-    if (std::optional<std::int64_t> written =
-            collector_.written_offset(e.changelog, options_.partition)) {
-      if (!e.position || *written > *e.position) e.position = written;
+    if (!e.factory->persistent) continue;
+    if (!e.changelog.empty()) {
+      if (std::optional<std::int64_t> written =
+              collector_.written_offset(e.changelog, options_.partition)) {
+        if (!e.position || *written > *e.position) e.position = written;
+      }
+      if (e.position) offsets[fmt::format("{} {}", e.changelog, options_.partition)] = *e.position;
     }
-    if (e.position) offsets[fmt::format("{} {}", e.changelog, options_.partition)] = *e.position;
+    if (e.database != nullptr) e.database->commit(e.changelog.empty() ? std::nullopt : e.position);
   }
-  write_checkpoint(offsets);
+  if (!options_.exactly_once) write_checkpoint(offsets);
+}
+
+std::size_t StateManager::buffered_writes() const {
+  std::size_t writes = 0;
+  for (const Entry& e : entries_) {
+    if (e.database != nullptr) writes += e.database->buffered_writes();
+  }
+  return writes;
 }
 
 void StateManager::close(bool clean) {
   if (closed_) return;
   closed_ = true;
   std::exception_ptr first;
-  // A dirty close drops what the record caches hold instead of writing it below.
-  if (!clean && options_.cache != nullptr) options_.cache->close_task(options_.task);
+  // A dirty close drops what the record caches hold instead of writing it below. Under
+  // exactly-once so does a clean one: the stream thread committed just before, and whatever a
+  // flush would write now would belong to no transaction.
+  if ((!clean || options_.exactly_once) && options_.cache != nullptr) {
+    options_.cache->close_task(options_.task);
+  }
   if (clean && initialized_) {
     try {
-      flush();
-      checkpoint();
+      if (options_.exactly_once) {
+        write_checkpoint(committed_positions());
+      } else {
+        flush();
+        checkpoint();
+      }
     } catch (...) {
       first = std::current_exception();
     }
@@ -226,6 +286,15 @@ void StateManager::close(bool clean) {
   entries_.clear();
   lock_.reset();
   if (first) std::rethrow_exception(first);
+}
+
+std::map<std::string, std::int64_t> StateManager::committed_positions() const {
+  std::map<std::string, std::int64_t> offsets;
+  for (const Entry& e : entries_) {
+    if (e.changelog.empty() || !e.factory->persistent || !e.position) continue;
+    offsets[fmt::format("{} {}", e.changelog, options_.partition)] = *e.position;
+  }
+  return offsets;
 }
 
 std::map<std::string, std::int64_t> StateManager::read_checkpoint() {

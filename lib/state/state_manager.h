@@ -10,7 +10,18 @@
 // flushed and the producer has delivered every changelog write, and on a clean close. After a
 // crash the local store may hold writes past the checkpoint; replaying the changelog after the
 // checkpoint writes them again, which leaves a key-value store as it was (at-least-once, as in
-// Kafka Streams; exactly-once needs more, see docs/architecture.md).
+// Kafka Streams).
+//
+// Exactly-once (`Options::exactly_once`): RocksDB stores buffer their writes in memory until
+// `checkpoint`, which the stream thread calls once the transaction committed; it writes them
+// with their changelog offset in one atomic batch, so that the store on disk is always at a
+// committed point and a crash costs only the changelog's tail, never a full restore (Kafka
+// Streams wipes the store instead). A dirty close forgets the buffered writes. Restored batches
+// are committed with their offsets as they are applied. The checkpoint file is read once at
+// start (a store without a committed offset of its own, such as one written before under
+// at-least-once, may use it) and then deleted; it is written again only by a clean close. A
+// persistent store that neither has a committed offset nor is in the checkpoint is wiped before
+// it is restored, since it may hold writes of aborted transactions.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +37,7 @@
 #include <rivulet/state/state_store.h>
 #include <rivulet/state/stores.h>
 
+#include "state/rocksdb_database.h"
 #include "state/state_directory.h"
 
 namespace spdlog {
@@ -45,6 +57,7 @@ class StateManager final : public StateStoreContext {
     ThreadCache* cache = nullptr;
     std::function<std::int64_t()> record_timestamp;
     std::shared_ptr<spdlog::logger> logger;
+    bool exactly_once = false;  // processing.guarantee=exactly_once_v2: see above
   };
 
   // One changelog partition to restore into a store.
@@ -85,9 +98,12 @@ class StateManager final : public StateStoreContext {
 
   // Flushes every store (record caches first: that may forward records and log changes).
   void flush();
-  // Writes the checkpoint with the current changelog positions. REQUIRES: flushed, and the
-  // collector has delivered every changelog write.
+  // Writes the checkpoint with the current changelog positions (under exactly-once: commits the
+  // stores' buffered writes with them). REQUIRES: flushed, and the collector has delivered
+  // every changelog write (under exactly-once: in a transaction that committed).
   void checkpoint();
+  // Writes buffered in memory for the next commit, over every store (exactly-once).
+  std::size_t buffered_writes() const;
   // Closes the stores. `clean`: flush and write the checkpoint first. Releases the lock.
   void close(bool clean);
 
@@ -108,10 +124,14 @@ class StateManager final : public StateStoreContext {
     RestoreCallback restore;
     std::string changelog;                 // Kafka topic; empty when not logged
     std::optional<std::int64_t> position;  // last changelog offset the store holds
+    StateStore* registered = nullptr;      // the innermost store
+    RocksDbDatabase* database = nullptr;   // exactly-once: its database, which buffers writes
   };
 
   Entry& entry(std::string_view store);
   std::map<std::string, std::int64_t> read_checkpoint();
+  // The positions of the persistent logged stores, as the checkpoint file lists them.
+  std::map<std::string, std::int64_t> committed_positions() const;
   void write_checkpoint(const std::map<std::string, std::int64_t>& offsets);
   std::filesystem::path checkpoint_file() const;
   void open_store(Entry& entry);
