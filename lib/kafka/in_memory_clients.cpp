@@ -46,17 +46,54 @@ ConsumerRecord to_consumer_record(const std::string& topic, std::int32_t partiti
   return record;
 }
 
+// What every client of an instance shares: its cluster, its instance, and the fault checks.
+class InstanceClient {
+ protected:
+  InstanceClient(std::shared_ptr<InMemoryCluster> cluster, std::string instance)
+      : cluster_(std::move(cluster)), instance_(std::move(instance)) {}
+
+  bool crashed() const { return cluster_->crashed(instance_); }
+  [[noreturn]] void fail_crashed() const {
+    throw KafkaException(fmt::format("instance '{}' crashed (fault injection)", instance_), false,
+                         true);
+  }
+  void require_alive() const {
+    if (crashed()) fail_crashed();
+  }
+  // Asks the hook at `point`: crashes the instance (before: at once, throwing; after: once
+  // `step` ran), or returns the action for the caller to apply (fail, skip).
+  template <class Step>
+  FaultAction at(FaultPoint point, Step&& step) {
+    require_alive();
+    const FaultAction action = cluster_->fault(point, instance_);
+    if (action == FaultAction::crash_before) {
+      cluster_->crash(instance_);
+      fail_crashed();
+    }
+    if (action == FaultAction::fail || action == FaultAction::skip) return action;
+    step();
+    if (action == FaultAction::crash_after) {
+      cluster_->crash(instance_);
+      fail_crashed();
+    }
+    return action;
+  }
+
+  std::shared_ptr<InMemoryCluster> cluster_;
+  std::string instance_;
+};
+
 class InMemoryGroupMetadata final : public ConsumerGroupMetadata {
  public:
   explicit InMemoryGroupMetadata(GroupMetadata value) : metadata(std::move(value)) {}
   GroupMetadata metadata;
 };
 
-class InMemoryConsumer final : public Consumer {
+class InMemoryConsumer final : public Consumer, private InstanceClient {
  public:
-  InMemoryConsumer(std::shared_ptr<InMemoryCluster> cluster,
+  InMemoryConsumer(std::shared_ptr<InMemoryCluster> cluster, std::string instance,
                    const std::map<std::string, std::string>& config)
-      : cluster_(std::move(cluster)),
+      : InstanceClient(std::move(cluster), std::move(instance)),
         group_(property(config, "group.id", "")),
         isolation_(property(config, "isolation.level", "read_uncommitted") == "read_committed"
                        ? Isolation::read_committed
@@ -65,24 +102,30 @@ class InMemoryConsumer final : public Consumer {
                        property(config, "auto.offset.reset", "latest") == "smallest") {}
 
   ~InMemoryConsumer() override {
-    if (!closed_ && subscribed_) cluster_->leave_group(group_, member_id_);
+    if (!closed_ && subscribed_ && !crashed()) cluster_->leave_group(group_, member_id_);
   }
 
   void subscribe(const std::vector<std::string>& topics, RebalanceListener& listener) override {
+    require_alive();
     if (group_.empty())
       throw KafkaException("a subscribing consumer needs a group.id", false, true);
     topics_ = topics;
     listener_ = &listener;
     subscribed_ = true;
-    member_id_ = cluster_->join_group(group_, topics_);
+    member_id_ = cluster_->join_group(group_, topics_, instance_);
   }
 
   std::vector<ConsumerRecord> poll(std::chrono::milliseconds timeout,
                                    std::size_t max_records) override {
     const auto deadline = Clock::now() + timeout;
     while (true) {
+      require_alive();
       const std::uint64_t seen = cluster_->version();
-      if (subscribed_) follow_group();
+      if (subscribed_) {
+        if (at(FaultPoint::group_poll, [] {}) != FaultAction::skip) follow_group();
+      } else if (!assigned_.empty()) {
+        at(FaultPoint::restore_fetch, [] {});
+      }
       std::vector<ConsumerRecord> records = fetch(max_records);
       if (!records.empty() || Clock::now() >= deadline) return records;
       cluster_->wait_for_change(seen, deadline);
@@ -141,6 +184,7 @@ class InMemoryConsumer final : public Consumer {
   }
 
   void commit(const std::map<TopicPartition, std::int64_t>& offsets) override {
+    require_alive();
     const GroupMetadata me = subscribed_ ? GroupMetadata{group_, generation_, member_id_}
                                          : GroupMetadata{group_, -1, ""};
     cluster_->commit_offsets(me, offsets);
@@ -162,7 +206,7 @@ class InMemoryConsumer final : public Consumer {
   void close() override {
     if (closed_) return;
     closed_ = true;
-    if (!subscribed_) return;
+    if (!subscribed_ || crashed()) return;
     if (!assigned_.empty()) {
       const std::vector<TopicPartition> revoked(assigned_.begin(), assigned_.end());
       listener_->on_partitions_revoked(revoked);
@@ -174,7 +218,7 @@ class InMemoryConsumer final : public Consumer {
   void abandon() override {
     if (closed_) return;
     closed_ = true;
-    if (subscribed_) cluster_->leave_group(group_, member_id_);
+    if (subscribed_ && !crashed()) cluster_->leave_group(group_, member_id_);
   }
 
  private:
@@ -189,10 +233,11 @@ class InMemoryConsumer final : public Consumer {
           drop_assignment();
           listener_->on_partitions_lost(lost);
         }
-        member_id_ = cluster_->join_group(group_, topics_);
+        member_id_ = cluster_->join_group(group_, topics_, instance_);
         return;
       }
       case GroupView::State::rejoin_needed: {
+        at(FaultPoint::rebalance, [] {});
         if (!assigned_.empty()) {
           const std::vector<TopicPartition> revoked(assigned_.begin(), assigned_.end());
           listener_->on_partitions_revoked(revoked);  // commits in the old generation
@@ -205,6 +250,7 @@ class InMemoryConsumer final : public Consumer {
         return;
       case GroupView::State::stable:
         if (view.generation == generation_) return;
+        at(FaultPoint::rebalance, [] {});
         generation_ = view.generation;
         drop_assignment();
         assigned_.insert(view.partitions.begin(), view.partitions.end());
@@ -265,7 +311,6 @@ class InMemoryConsumer final : public Consumer {
     return out;
   }
 
-  std::shared_ptr<InMemoryCluster> cluster_;
   std::string group_;
   Isolation isolation_;
   bool from_earliest_;
@@ -282,11 +327,13 @@ class InMemoryConsumer final : public Consumer {
   std::size_t next_ = 0;
 };
 
-class InMemoryProducer final : public Producer {
+class InMemoryProducer final : public Producer, private InstanceClient {
  public:
-  InMemoryProducer(std::shared_ptr<InMemoryCluster> cluster,
+  InMemoryProducer(std::shared_ptr<InMemoryCluster> cluster, std::string instance,
                    const std::map<std::string, std::string>& config)
-      : cluster_(std::move(cluster)) {
+      : InstanceClient(std::move(cluster), std::move(instance)),
+        transaction_timeout_(std::stoll(property(config, "transaction.timeout.ms", "60000"))) {
+    require_alive();
     if (auto id = config.find("transactional.id"); id != config.end() && !id->second.empty()) {
       transactional_id_ = id->second;
     } else {
@@ -301,6 +348,7 @@ class InMemoryProducer final : public Producer {
   void send(std::string_view topic, std::optional<std::int32_t> partition,
             std::optional<ByteView> key, std::optional<ByteView> value, std::int64_t timestamp,
             const Headers& headers) override {
+    require_alive();
     serve();
     Report report;
     report.topic = std::string(topic);
@@ -323,9 +371,16 @@ class InMemoryProducer final : public Producer {
                            false, true);
     }
     try {
-      report.offset = cluster_->append(target, identity_, sequences_[target]++, std::move(record),
-                                       in_transaction_);
+      const FaultAction action = at(FaultPoint::produce, [&] {
+        report.offset = cluster_->append(target, identity_, sequences_[target], std::move(record),
+                                         in_transaction_);
+      });
+      if (action == FaultAction::fail) {
+        throw KafkaException(fmt::format("injected error producing to {}", target.to_string()));
+      }
+      ++sequences_[target];
     } catch (const KafkaException& e) {
+      if (crashed()) throw;
       report.error = e.what();
       if (in_transaction_) abort_required_ = true;
     }
@@ -333,16 +388,18 @@ class InMemoryProducer final : public Producer {
   }
 
   void init_transactions(std::chrono::milliseconds) override {
+    require_alive();
     if (!transactional_id_) {
       throw KafkaException("init_transactions needs a transactional.id", false, true);
     }
-    identity_ = cluster_->init_producer_id(transactional_id_);
+    identity_ = cluster_->init_producer_id(transactional_id_, transaction_timeout_);
     sequences_.clear();  // sequence numbers start again with each epoch
     in_transaction_ = false;
     abort_required_ = false;
   }
 
   void begin_transaction() override {
+    require_alive();
     if (!transactional_id_) throw KafkaException("no transactional.id", false, true);
     if (in_transaction_) throw KafkaException("a transaction is open already", false, true);
     in_transaction_ = true;
@@ -358,7 +415,10 @@ class InMemoryProducer final : public Producer {
     }
     if (!in_transaction_) throw KafkaException("no open transaction", false, true);
     try {
-      cluster_->send_offsets_to_transaction(identity_, offsets, metadata->metadata);
+      const FaultAction action = at(FaultPoint::send_offsets, [&] {
+        cluster_->send_offsets_to_transaction(identity_, offsets, metadata->metadata);
+      });
+      if (action == FaultAction::fail) throw KafkaException("injected error sending offsets");
     } catch (const KafkaException& e) {
       if (e.fatal()) throw;
       abort_required_ = true;
@@ -372,11 +432,17 @@ class InMemoryProducer final : public Producer {
     if (abort_required_) {
       throw KafkaException("the transaction failed and must be aborted", false, false, true);
     }
-    cluster_->end_transaction(identity_, true);
+    const FaultAction action =
+        at(FaultPoint::commit_transaction, [&] { cluster_->end_transaction(identity_, true); });
+    if (action == FaultAction::fail) {
+      abort_required_ = true;
+      throw KafkaException("injected error committing the transaction", false, false, true);
+    }
     in_transaction_ = false;
   }
 
   void abort_transaction(std::chrono::milliseconds) override {
+    require_alive();
     serve();
     cluster_->end_transaction(identity_, false);
     in_transaction_ = false;
@@ -384,7 +450,10 @@ class InMemoryProducer final : public Producer {
   }
 
   void poll() override { serve(); }
-  void flush(std::chrono::milliseconds) override { serve(); }
+  void flush(std::chrono::milliseconds) override {
+    require_alive();
+    serve();
+  }
 
   std::int32_t partition_count(std::string_view topic) override {
     const std::optional<std::int32_t> count = cluster_->partition_count(std::string(topic));
@@ -414,7 +483,7 @@ class InMemoryProducer final : public Producer {
     }
   }
 
-  std::shared_ptr<InMemoryCluster> cluster_;
+  std::chrono::milliseconds transaction_timeout_;
   std::optional<std::string> transactional_id_;
   ProducerIdentity identity_;
   bool in_transaction_ = false;
@@ -492,17 +561,18 @@ std::int32_t murmur2_partition(std::span<const std::uint8_t> key, std::int32_t p
   return static_cast<std::int32_t>((hash & 0x7fffffffU) % static_cast<std::uint32_t>(partitions));
 }
 
-InMemoryClientFactory::InMemoryClientFactory(std::shared_ptr<InMemoryCluster> cluster)
-    : cluster_(std::move(cluster)) {}
+InMemoryClientFactory::InMemoryClientFactory(std::shared_ptr<InMemoryCluster> cluster,
+                                             std::string instance)
+    : cluster_(std::move(cluster)), instance_(std::move(instance)) {}
 
 std::unique_ptr<Consumer> InMemoryClientFactory::consumer(
     const std::map<std::string, std::string>& config) {
-  return std::make_unique<InMemoryConsumer>(cluster_, config);
+  return std::make_unique<InMemoryConsumer>(cluster_, instance_, config);
 }
 
 std::unique_ptr<Producer> InMemoryClientFactory::producer(
     const std::map<std::string, std::string>& config) {
-  return std::make_unique<InMemoryProducer>(cluster_, config);
+  return std::make_unique<InMemoryProducer>(cluster_, instance_, config);
 }
 
 std::unique_ptr<Admin> InMemoryClientFactory::admin(

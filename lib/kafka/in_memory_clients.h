@@ -28,7 +28,10 @@ std::int32_t murmur2_partition(std::span<const std::uint8_t> key, std::int32_t p
 
 class InMemoryClientFactory final : public ClientFactory {
  public:
-  explicit InMemoryClientFactory(std::shared_ptr<InMemoryCluster> cluster);
+  // `instance` names the clients' instance for fault injection and `expire_sessions` (see
+  // in_memory_cluster.h); empty: no faults.
+  explicit InMemoryClientFactory(std::shared_ptr<InMemoryCluster> cluster,
+                                 std::string instance = "");
 
   std::unique_ptr<Consumer> consumer(const std::map<std::string, std::string>& config) override;
   std::unique_ptr<Producer> producer(const std::map<std::string, std::string>& config) override;
@@ -38,6 +41,7 @@ class InMemoryClientFactory final : public ClientFactory {
 
  private:
   std::shared_ptr<InMemoryCluster> cluster_;
+  std::string instance_;
 };
 
 }  // namespace rivulet::kafka

@@ -42,8 +42,10 @@ std::map<std::string, std::int32_t> InMemoryCluster::topics() const {
 }
 
 ProducerIdentity InMemoryCluster::init_producer_id(
-    const std::optional<std::string>& transactional_id) {
+    const std::optional<std::string>& transactional_id,
+    std::chrono::milliseconds transaction_timeout) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   if (!transactional_id) {
     const std::int64_t id = next_producer_id_++;
     producers_[id] = ProducerState{};
@@ -55,10 +57,12 @@ ProducerIdentity InMemoryCluster::init_producer_id(
     transactional_ids_[*transactional_id] = id;
     ProducerState state;
     state.transactional_id = transactional_id;
+    state.timeout = transaction_timeout;
     producers_[id] = std::move(state);
     return ProducerIdentity{id, 0};
   }
   ProducerState& state = producers_.at(known->second);
+  state.timeout = transaction_timeout;
   // The previous incarnation's open transaction is aborted, then every call of its epoch fails.
   end_transaction_locked(known->second, state, false);
   ++state.epoch;
@@ -70,6 +74,7 @@ std::int64_t InMemoryCluster::append(const TopicPartition& partition,
                                      const ProducerIdentity& producer, std::int32_t sequence,
                                      LogRecord record, bool transactional) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   ProducerState& state = producer_locked(producer);
   if (transactional && !state.transactional_id) {
     throw KafkaException(
@@ -102,6 +107,7 @@ std::int64_t InMemoryCluster::append(const TopicPartition& partition,
   if (transactional) {
     log.open_transactions.try_emplace(producer.producer_id, offset);
     state.open.partitions.insert(partition);
+    if (!state.opened) state.opened = std::chrono::steady_clock::now();
   }
   changed_locked();
   return offset;
@@ -111,6 +117,7 @@ void InMemoryCluster::send_offsets_to_transaction(
     const ProducerIdentity& producer, const std::map<TopicPartition, std::int64_t>& offsets,
     const GroupMetadata& consumer) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   ProducerState& state = producer_locked(producer);
   if (!state.transactional_id) {
     throw KafkaException(fmt::format("producer {} has no transactional id", producer.producer_id),
@@ -120,10 +127,12 @@ void InMemoryCluster::send_offsets_to_transaction(
   for (const auto& [partition, offset] : offsets) {
     state.open.offsets[consumer.group_id][partition] = offset;
   }
+  if (!state.opened) state.opened = std::chrono::steady_clock::now();
 }
 
 void InMemoryCluster::end_transaction(const ProducerIdentity& producer, bool commit) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   ProducerState& state = producer_locked(producer);
   end_transaction_locked(producer.producer_id, state, commit);
   changed_locked();
@@ -158,11 +167,24 @@ void InMemoryCluster::end_transaction_locked(std::int64_t producer_id, ProducerS
     }
   }
   state.open = Transaction{};
+  state.opened.reset();
+}
+
+void InMemoryCluster::expire_transactions_locked() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [id, state] : producers_) {
+    if (!state.opened || now - *state.opened <= state.timeout) continue;
+    end_transaction_locked(id, state, false);
+    ++state.epoch;  // the coordinator fences the producer that let it time out
+    ++timed_out_;
+    changed_locked();
+  }
 }
 
 FetchResult InMemoryCluster::fetch(const TopicPartition& partition, std::int64_t offset,
-                                   std::size_t max_records, Isolation isolation) const {
+                                   std::size_t max_records, Isolation isolation) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   const Partition& log = partition_locked(partition);
   FetchResult result;
   result.high_watermark = static_cast<std::int64_t>(log.log.size());
@@ -185,8 +207,9 @@ FetchResult InMemoryCluster::fetch(const TopicPartition& partition, std::int64_t
 }
 
 std::pair<std::int64_t, std::int64_t> InMemoryCluster::watermarks(const TopicPartition& partition,
-                                                                  Isolation isolation) const {
+                                                                  Isolation isolation) {
   const std::lock_guard lock(mutex_);
+  expire_transactions_locked();
   const Partition& log = partition_locked(partition);
   return {0, isolation == Isolation::read_committed ? last_stable_offset(log)
                                                     : static_cast<std::int64_t>(log.log.size())};
@@ -204,13 +227,14 @@ bool InMemoryCluster::wait_for_change(std::uint64_t seen,
 }
 
 std::string InMemoryCluster::join_group(const std::string& group_id,
-                                        const std::vector<std::string>& topics) {
+                                        const std::vector<std::string>& topics,
+                                        const std::string& instance) {
   const std::lock_guard lock(mutex_);
   Group& group = groups_[group_id];
   // Zero-padded, so that the ids sort in the order members joined.
   const std::string member_id = fmt::format("member-{:08}", next_member_++);
   start_rebalance_locked(group);
-  group.members[member_id] = Member{topics, true};
+  group.members[member_id] = Member{topics, instance, true};
   complete_rebalance_if_ready_locked(group);
   return member_id;
 }
@@ -382,6 +406,75 @@ std::int64_t InMemoryCluster::last_stable_offset(const Partition& partition) {
 void InMemoryCluster::changed_locked() {
   ++version_;
   changed_.notify_all();
+}
+
+std::string_view fault_point_name(FaultPoint point) {
+  switch (point) {
+    case FaultPoint::produce:
+      return "produce";
+    case FaultPoint::send_offsets:
+      return "send_offsets";
+    case FaultPoint::commit_transaction:
+      return "commit_transaction";
+    case FaultPoint::group_poll:
+      return "group_poll";
+    case FaultPoint::rebalance:
+      return "rebalance";
+    case FaultPoint::restore_fetch:
+      return "restore_fetch";
+  }
+  return "unknown";
+}
+
+void InMemoryCluster::set_fault_hook(FaultHook hook) {
+  const std::lock_guard lock(mutex_);
+  fault_hook_ = std::move(hook);
+}
+
+FaultAction InMemoryCluster::fault(FaultPoint point, const std::string& instance) {
+  if (instance.empty()) return FaultAction::none;
+  FaultHook hook;
+  {
+    const std::lock_guard lock(mutex_);
+    hook = fault_hook_;
+  }
+  return hook ? hook(FaultEvent{point, instance}) : FaultAction::none;
+}
+
+void InMemoryCluster::crash(const std::string& instance) {
+  const std::lock_guard lock(mutex_);
+  crashed_.insert(instance);
+  changed_locked();
+}
+
+bool InMemoryCluster::crashed(const std::string& instance) const {
+  if (instance.empty()) return false;
+  const std::lock_guard lock(mutex_);
+  return crashed_.count(instance) > 0;
+}
+
+void InMemoryCluster::expire_sessions(const std::string& instance) {
+  const std::lock_guard lock(mutex_);
+  for (auto& [id, group] : groups_) {
+    bool removed = false;
+    for (auto it = group.members.begin(); it != group.members.end();) {
+      if (it->second.instance == instance) {
+        it = group.members.erase(it);
+        removed = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!removed) continue;
+    start_rebalance_locked(group);
+    complete_rebalance_if_ready_locked(group);
+  }
+  changed_locked();
+}
+
+std::uint64_t InMemoryCluster::transactions_timed_out() const {
+  const std::lock_guard lock(mutex_);
+  return timed_out_;
 }
 
 }  // namespace rivulet::kafka

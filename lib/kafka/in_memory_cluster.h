@@ -23,7 +23,17 @@
 //     generation goes up and partitions are assigned with Kafka's RangeAssignor (per topic,
 //     members sorted by id, the first ones get one more). A member that never rejoins holds the
 //     rebalance up until it is removed, as a session timeout would (`leave_group`);
-// Nothing expires: no retention, no session timeouts (tests remove members explicitly).
+//   * a transaction open longer than its producer's transaction timeout is aborted, and the
+//     producer's epoch bumped (fenced), as Kafka's transaction coordinator does;
+// Nothing else expires: no retention, no session timeouts (tests remove members explicitly,
+// `expire_sessions`).
+//
+// Fault injection, for tests: clients created for an instance (InMemoryClientFactory's
+// `instance`) ask `fault` at each step that matters to exactly-once, and a hook the test sets
+// decides: crash the instance before or after the step, fail the step (an abortable error), or
+// skip it (a consumer that does not notice its group moved on: a zombie). A crashed instance's
+// clients fail every later call with a fatal error and touch nothing; its group members stay
+// until `expire_sessions`.
 //
 // Thread-safety: every method may be called from any thread; one mutex guards the whole cluster.
 #pragma once
@@ -31,6 +41,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,6 +56,31 @@
 namespace rivulet::kafka {
 
 enum class Isolation { read_uncommitted, read_committed };
+
+// Where a client of an instance asks the fault hook.
+enum class FaultPoint {
+  produce,             // a producer is about to append a record
+  send_offsets,        // a transactional producer adds consumed offsets to its transaction
+  commit_transaction,  // a transactional producer commits
+  group_poll,          // a subscribed consumer checks its group at the start of a poll
+  rebalance,           // a subscribed consumer is about to revoke or take an assignment
+  restore_fetch,       // a consumer without a group (a restore consumer) fetches
+};
+std::string_view fault_point_name(FaultPoint point);
+
+enum class FaultAction {
+  none,
+  crash_before,  // the instance crashes: the step does not happen
+  crash_after,   // the step happens, then the instance crashes
+  fail,          // produce, send_offsets, commit_transaction: an abortable error
+  skip,          // group_poll: the consumer does not look at its group this time
+};
+
+struct FaultEvent {
+  FaultPoint point;
+  std::string instance;
+};
+using FaultHook = std::function<FaultAction(const FaultEvent&)>;
 
 // A producer as the cluster knows it: its id and epoch.
 struct ProducerIdentity {
@@ -118,7 +154,10 @@ class InMemoryCluster {
   // A new idempotent producer (no transactional id): a fresh producer id, epoch 0. With a
   // transactional id: the id's producer id with its epoch bumped, after aborting the transaction
   // the previous epoch left open (that is what fences a zombie).
-  ProducerIdentity init_producer_id(const std::optional<std::string>& transactional_id);
+  // A transaction open longer than `transaction_timeout` is aborted and the producer fenced.
+  ProducerIdentity init_producer_id(
+      const std::optional<std::string>& transactional_id,
+      std::chrono::milliseconds transaction_timeout = std::chrono::minutes(1));
 
   // Appends `record` to `partition`; returns its offset. `sequence` is the producer's sequence
   // number for this partition (0, 1, 2, ...); repeating the last one is a duplicate and returns
@@ -145,10 +184,10 @@ class InMemoryCluster {
   // or at the last stable offset (read_committed, which also skips aborted records). Throws
   // KafkaException for an unknown partition or an offset past the log end.
   FetchResult fetch(const TopicPartition& partition, std::int64_t offset, std::size_t max_records,
-                    Isolation isolation) const;
+                    Isolation isolation);
   // The log start (always 0: nothing expires) and the end a reader of `isolation` sees.
   std::pair<std::int64_t, std::int64_t> watermarks(const TopicPartition& partition,
-                                                   Isolation isolation) const;
+                                                   Isolation isolation);
 
   // Something changed (a record, a marker, a group change) since `seen`, the value of
   // `version()` a caller read: waits for it until `deadline`. Returns whether it did.
@@ -158,7 +197,9 @@ class InMemoryCluster {
   // ---- Groups
   // Adds a member subscribed to `topics` to `group` and starts a rebalance (which completes at
   // once when it is the only member). Returns the member id.
-  std::string join_group(const std::string& group, const std::vector<std::string>& topics);
+  // `instance`: the client's instance, for `expire_sessions`.
+  std::string join_group(const std::string& group, const std::vector<std::string>& topics,
+                         const std::string& instance = "");
   // The member is done revoking: when it was the last one the rebalance waited for, the
   // generation goes up and partitions are assigned. Throws KafkaException for an unknown member.
   void rejoin_group(const std::string& group, const std::string& member_id);
@@ -173,6 +214,20 @@ class InMemoryCluster {
                       const std::map<TopicPartition, std::int64_t>& offsets);
   std::map<TopicPartition, std::int64_t> committed(
       const std::string& group, const std::vector<TopicPartition>& partitions) const;
+
+  // ---- Fault injection
+  // Replaces the hook (an empty one injects nothing). It is called without the cluster's lock
+  // held, from the clients' threads.
+  void set_fault_hook(FaultHook hook);
+  // What the hook decides for `instance` at `point` (none for an empty instance or no hook).
+  FaultAction fault(FaultPoint point, const std::string& instance);
+  // From now on every client of `instance` fails and does nothing.
+  void crash(const std::string& instance);
+  bool crashed(const std::string& instance) const;
+  // Removes every group member of `instance`, as the expiry of their sessions would.
+  void expire_sessions(const std::string& instance);
+  // Transactions aborted by their timeout so far.
+  std::uint64_t transactions_timed_out() const;
 
  private:
   struct Partition {
@@ -193,9 +248,12 @@ class InMemoryCluster {
     std::int32_t epoch = 0;
     std::optional<std::string> transactional_id;
     Transaction open;
+    std::chrono::milliseconds timeout{60'000};
+    std::optional<std::chrono::steady_clock::time_point> opened;  // the open transaction began
   };
   struct Member {
     std::vector<std::string> topics;
+    std::string instance;
     bool rejoined = true;  // during a rebalance: whether it has rejoined
   };
   struct Group {
@@ -214,6 +272,7 @@ class InMemoryCluster {
   void complete_rebalance_if_ready_locked(Group& group);
   void check_member_locked(const GroupMetadata& consumer) const;
   static std::int64_t last_stable_offset(const Partition& partition);
+  void expire_transactions_locked();
   void changed_locked();
 
   mutable std::mutex mutex_;
@@ -225,6 +284,9 @@ class InMemoryCluster {
   std::map<std::string, std::int64_t> transactional_ids_;  // transactional id -> producer id
   std::map<std::string, Group> groups_;
   std::uint64_t next_member_ = 1;
+  std::uint64_t timed_out_ = 0;
+  FaultHook fault_hook_;
+  std::set<std::string> crashed_;
 };
 
 }  // namespace rivulet::kafka
