@@ -7,7 +7,10 @@
 // them with no lock on the hot path. A task with state stores first restores them from their
 // changelog topics (the instance stays REBALANCING meanwhile), then runs. Offsets are committed
 // every `commit.interval.ms` and when partitions are revoked, only after everything the committed
-// records produced was delivered (at-least-once).
+// records produced was delivered (at-least-once). Under `processing.guarantee=exactly_once_v2`
+// each thread's output, changelog writes and consumed offsets commit together in one Kafka
+// transaction (every 100 ms by default), and RocksDB stores keep uncommitted writes out of the
+// database until their transaction commits (see docs/architecture.md, "Exactly-once").
 //
 // States, as in Kafka Streams:
 //   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
@@ -74,6 +77,10 @@ class KafkaStreams {
     std::string thread_name;
     std::string state;
     std::vector<TaskId> active_tasks;
+    // Under exactly_once_v2: the thread's producer's transactional.id, "<application.id>-<process
+    // id>-<thread index>"; the process id is kept in state.dir, so a restarted instance reuses
+    // it (and aborts what its previous run left open). Empty under at-least-once.
+    std::string transactional_id;
   };
 
   // REQUIRES: `config` passes validate_for_runtime(); throws ConfigException otherwise. The
@@ -111,6 +118,8 @@ class KafkaStreams {
   std::uint64_t records_consumed() const;
   std::uint64_t records_produced() const;
   std::uint64_t commits() const;
+  // Exactly-once: transactions aborted after an error (the tasks went back to the last commit).
+  std::uint64_t transactions_aborted() const;
   // Changelog records applied to stores by restoration, since start.
   std::uint64_t records_restored() const;
 

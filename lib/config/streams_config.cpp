@@ -637,7 +637,12 @@ std::map<std::string, std::string> client_configs(
   if (client == Client::producer) out["partitioner"] = "murmur2_random";
   if (config.exactly_once()) {
     if (consumer) out["isolation.level"] = "read_committed";
-    if (client == Client::producer) out["enable.idempotence"] = "true";
+    if (client == Client::producer) {
+      out["enable.idempotence"] = "true";
+      // Kafka Streams' default under exactly-once: a crashed instance's open transaction stops
+      // read_committed readers for at most this long.
+      out["transaction.timeout.ms"] = "10000";
+    }
   }
 
   for (const auto& [key, value] : values) {

@@ -63,6 +63,16 @@ class KafkaStreams::Impl {
     }
     for (const std::string& warning : config.warnings()) context_.logger->warn("{}", warning);
     set_up_state(config, graph);
+    if (config.exactly_once()) {
+      process_id_ = std::make_unique<state::ProcessId>(config.state_dir(), context_.application_id);
+      context_.process_id = process_id_->id();
+      if (!process_id_->persisted()) {
+        context_.logger->warn(
+            "another live instance uses state.dir {} for application '{}': this one takes the "
+            "fresh process id {}, so a crash of it will leave its open transactions to time out",
+            config.state_dir().string(), context_.application_id, context_.process_id);
+      }
+    }
     context_.config = std::move(config);
   }
 
@@ -199,7 +209,7 @@ class KafkaStreams::Impl {
     for (const auto& thread : threads_) {
       if (thread->state() == runtime::ThreadState::dead) continue;
       out.push_back(ThreadMetadata{thread->name(), std::string(runtime::to_string(thread->state())),
-                                   thread->active_tasks()});
+                                   thread->active_tasks(), thread->transactional_id()});
     }
     return out;
   }
@@ -212,6 +222,9 @@ class KafkaStreams::Impl {
     return sum(&Retired::produced, &runtime::StreamThread::records_produced);
   }
   std::uint64_t commits() const { return sum(&Retired::commits, &runtime::StreamThread::commits); }
+  std::uint64_t transactions_aborted() const {
+    return sum(&Retired::aborted, &runtime::StreamThread::transactions_aborted);
+  }
   std::uint64_t records_restored() const {
     return sum(&Retired::restored, &runtime::StreamThread::records_restored);
   }
@@ -225,6 +238,7 @@ class KafkaStreams::Impl {
     std::uint64_t produced = 0;
     std::uint64_t commits = 0;
     std::uint64_t restored = 0;
+    std::uint64_t aborted = 0;
   };
 
   // A counter over the live threads plus what replaced threads did.
@@ -346,6 +360,7 @@ class KafkaStreams::Impl {
     retired_.produced += thread.records_produced();
     retired_.commits += thread.commits();
     retired_.restored += thread.records_restored();
+    retired_.aborted += thread.transactions_aborted();
     auto found = std::find_if(threads_.begin(), threads_.end(),
                               [&](const auto& t) { return t.get() == &thread; });
     retired_threads_.push_back(std::move(*found));
@@ -383,6 +398,7 @@ class KafkaStreams::Impl {
     cv_.notify_all();
   }
 
+  std::unique_ptr<state::ProcessId> process_id_;  // exactly-once only
   runtime::RuntimeContext context_;
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
@@ -432,6 +448,9 @@ bool KafkaStreams::wait_for_running(std::chrono::milliseconds timeout) const {
 }
 std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadata_for_local_threads() const {
   return impl_->metadata_for_local_threads();
+}
+std::uint64_t KafkaStreams::transactions_aborted() const {
+  return impl_->transactions_aborted();
 }
 TaskMetrics KafkaStreams::metrics() const {
   return impl_->metrics();

@@ -108,6 +108,15 @@ std::map<kafka::TopicPartition, std::int64_t> PartitionGroup::offsets_to_commit(
   return out;
 }
 
+std::map<kafka::TopicPartition, std::int64_t> PartitionGroup::consumed_offsets() const {
+  std::map<kafka::TopicPartition, std::int64_t> out;
+  for (const Queue& queue : queues_) {
+    const std::int64_t next = std::max(queue.next_offset, queue.committed_offset);
+    if (next >= 0) out[queue.partition] = next;
+  }
+  return out;
+}
+
 void PartitionGroup::mark_committed(const std::map<kafka::TopicPartition, std::int64_t>& offsets) {
   for (Queue& queue : queues_) {
     auto found = offsets.find(queue.partition);

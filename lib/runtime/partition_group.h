@@ -45,6 +45,10 @@ class PartitionGroup {
   // Next offsets to commit for the partitions that made progress since `mark_committed`.
   std::map<kafka::TopicPartition, std::int64_t> offsets_to_commit() const;
   void mark_committed(const std::map<kafka::TopicPartition, std::int64_t>& offsets);
+  // Next offsets to read of every partition with a known one (processed or committed), whether
+  // or not it moved: under exactly-once every transaction carries them, so that a member fenced
+  // by a rebalance can never commit.
+  std::map<kafka::TopicPartition, std::int64_t> consumed_offsets() const;
   // Drops every buffered record (the partitions were revoked; their new owner reads them again
   // from the committed offsets).
   void clear();

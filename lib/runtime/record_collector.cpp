@@ -10,8 +10,12 @@
 namespace rivulet::runtime {
 
 KafkaRecordCollector::KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
-                                           std::shared_ptr<spdlog::logger> logger)
-    : producer_(producer), on_error_(on_error), logger_(std::move(logger)) {
+                                           std::shared_ptr<spdlog::logger> logger,
+                                           bool transactional)
+    : producer_(producer),
+      on_error_(on_error),
+      logger_(std::move(logger)),
+      transactional_(transactional) {
   producer_.set_delivery_listener(
       [this](const kafka::DeliveryReport& report) { on_delivery(report); });
 }
@@ -22,7 +26,9 @@ void KafkaRecordCollector::send(std::string_view topic, std::optional<ByteView> 
   try {
     producer_.send(topic, partition, key, value, timestamp, headers);
   } catch (const kafka::KafkaException& error) {
-    if (error.fatal()) throw;
+    // Fatal (a fenced producer) or abortable (the transaction failed): the stream thread aborts
+    // and starts again from the last commit; no handler can keep this record.
+    if (error.fatal() || error.abortable()) throw;
     // Rejected before it left (too large, unknown partition): the production handler decides.
     ++failed_;
     if (on_error_ == ErrorAction::fail) {
@@ -76,6 +82,12 @@ void KafkaRecordCollector::flush(std::chrono::milliseconds timeout) {
   producer_.flush(timeout);
   if (failures_pending_ == 0) return;
   const std::uint64_t failures = std::exchange(failures_pending_, 0);
+  if (transactional_) {
+    throw kafka::KafkaException(
+        fmt::format("{} output record(s) of the transaction could not be produced (first: {})",
+                    failures, first_failure_),
+        false, false, true);
+  }
   if (on_error_ == ErrorAction::fail) {
     throw ProcessingFailedException(fmt::format(
         "{} output record(s) could not be produced (first: {}). "

@@ -3,7 +3,11 @@
 // until the next `flush`, which applies `default.production.exception.handler` to them (records
 // the producer rejects at once, such as one over message.max.bytes, get it at `send`): under
 // `continue` they are logged and counted, under `fail` the flush throws and the thread dies
-// without committing, so the input records are processed again (at-least-once).
+// without committing, so the input records are processed again (at-least-once). Under
+// exactly-once (`transactional`) a record that failed after it was sent broke the transaction:
+// `flush` throws an abortable KafkaException instead, and the thread aborts and processes the
+// records again from the last commit; only records the producer rejects at `send` (which never
+// joined the transaction) go to the handler.
 //
 // Owned and used by one stream thread; not thread-safe.
 #pragma once
@@ -29,7 +33,7 @@ namespace rivulet::runtime {
 class KafkaRecordCollector final : public detail::RecordCollector {
  public:
   KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
-                       std::shared_ptr<spdlog::logger> logger);
+                       std::shared_ptr<spdlog::logger> logger, bool transactional = false);
 
   void send(std::string_view topic, std::optional<ByteView> key, std::optional<ByteView> value,
             std::int64_t timestamp, const Headers& headers,
@@ -58,6 +62,7 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   kafka::Producer& producer_;
   ErrorAction on_error_;
   std::shared_ptr<spdlog::logger> logger_;
+  bool transactional_;
   std::uint64_t sent_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t failed_ = 0;

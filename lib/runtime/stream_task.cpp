@@ -10,6 +10,8 @@
 #include <rivulet/detail/type_name.h>
 #include <rivulet/errors.h>
 
+#include "kafka/client.h"
+
 namespace rivulet::runtime {
 
 namespace {
@@ -44,6 +46,7 @@ StreamTask::StreamTask(TaskId id, std::unique_ptr<detail::ProcessorGraph> graph,
     options.directory = state.directory;
     options.rocksdb = state.rocksdb;
     options.cache = state.cache;
+    options.exactly_once = state.exactly_once;
     options.record_timestamp = [this] { return record_timestamp_; };
     options.logger = logger_;
     state_ =
@@ -315,6 +318,12 @@ void StreamTask::on_invalid_timestamp(const detail::ProcessorNode& source,
 
 void StreamTask::on_processing_error(const detail::ProcessorNode& node,
                                      const std::exception& error) {
+  // A broken transaction or a fenced producer is no record's fault: no handler applies, the
+  // stream thread goes back to the last commit (exactly-once) or dies.
+  if (const auto* kafka_error = dynamic_cast<const kafka::KafkaException*>(&error);
+      kafka_error != nullptr && (kafka_error->fatal() || kafka_error->abortable())) {
+    throw kafka::KafkaException(*kafka_error);
+  }
   const std::string where =
       fmt::format("task {}, processor '{}', {}", id_.to_string(), node.name(), describe_origin());
   if (settings_.on_processing_error == ErrorAction::fail) {

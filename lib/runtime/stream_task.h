@@ -48,6 +48,7 @@ struct TaskStateOptions {
   const state::StateDirectory* directory = nullptr;  // nullptr: persistent stores fail
   state::RocksDbResources* rocksdb = nullptr;
   state::ThreadCache* cache = nullptr;
+  bool exactly_once = false;  // RocksDB stores buffer their writes until the commit
 };
 
 class StreamTask final : public detail::TaskContext {

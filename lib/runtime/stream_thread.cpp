@@ -52,7 +52,11 @@ StreamThread::StreamThread(const RuntimeContext& context, int index, Callbacks c
       index_(index),
       name_(fmt::format("{}-StreamThread-{}", context.client_id, index)),
       callbacks_(std::move(callbacks)),
-      logger_(context.logger) {
+      logger_(context.logger),
+      eos_(context.config.exactly_once()),
+      transactional_id_(
+          eos_ ? fmt::format("{}-{}-{}", context.application_id, context.process_id, index)
+               : std::string()) {
   commit_interval_ms_ = context.config.commit_interval().count();
   poll_ms_ = context.config.poll_timeout().count();
   api_timeout_ms_ = context.config.default_api_timeout().count();
@@ -129,11 +133,7 @@ void StreamThread::publish_metrics() {
 void StreamThread::run() {
   std::exception_ptr error;
   try {
-    auto producer_config = context_.config.producer_configs();
-    producer_config["client.id"] = name_ + "-producer";
-    producer_ = context_.clients->producer(producer_config);
-    collector_ = std::make_unique<KafkaRecordCollector>(
-        *producer_, context_.task_settings.on_production_error, logger_);
+    create_producer();
     auto consumer_config = context_.config.consumer_configs();
     consumer_config["client.id"] = name_ + "-consumer";
     consumer_ = context_.clients->consumer(consumer_config);
@@ -193,36 +193,129 @@ void StreamThread::run() {
   if (error && callbacks_.on_death) callbacks_.on_death(*this, error);
 }
 
+void StreamThread::create_producer() {
+  // The old producer first: its last delivery reports go to the old collector.
+  producer_.reset();
+  collector_.reset();
+  auto producer_config = context_.config.producer_configs();
+  producer_config["client.id"] = name_ + "-producer";
+  if (eos_) producer_config["transactional.id"] = transactional_id_;
+  producer_ = context_.clients->producer(producer_config);
+  collector_ = std::make_unique<KafkaRecordCollector>(
+      *producer_, context_.task_settings.on_production_error, logger_, eos_);
+  if (eos_) {
+    producer_->init_transactions(std::chrono::milliseconds(api_timeout_ms_));
+    begin_transaction();
+  }
+}
+
+void StreamThread::begin_transaction() {
+  producer_->begin_transaction();
+  sent_at_begin_ = collector_->sent();
+}
+
+void StreamThread::recover_from_transaction_error(const kafka::KafkaException& error,
+                                                  bool revoking) {
+  aborts_.fetch_add(1, std::memory_order_relaxed);
+  logger_->warn(
+      "{}: the transaction failed ({}); aborting it and going back to the last commit: tasks "
+      "restore their committed state and read their partitions from the committed offsets",
+      name_, error.what());
+  std::map<TaskId, std::vector<kafka::TopicPartition>> active;
+  for (const auto& [id, task] : tasks_) active[id] = task->group->partitions();
+  // Tasks first: they must not write anything more (a dirty close drops their caches and the
+  // writes their stores buffered); the collector they use may be replaced below.
+  close_all_tasks(false);
+  bool replace = error.fatal();
+  if (!replace) {
+    try {
+      producer_->abort_transaction(std::chrono::milliseconds(api_timeout_ms_));
+    } catch (const kafka::KafkaException& abort_error) {
+      if (!abort_error.fatal()) throw;
+      replace = true;
+    }
+  }
+  if (replace) {
+    logger_->warn("{}: the producer was fenced; creating a new one for transactional.id '{}'",
+                  name_, transactional_id_);
+    create_producer();
+  } else {
+    begin_transaction();
+  }
+  if (revoking) return;
+  std::vector<kafka::TopicPartition> partitions;
+  for (const auto& [id, parts] : active) {
+    tasks_[id] = create_task(id, parts);
+    for (const kafka::TopicPartition& tp : parts) {
+      task_of_partition_[tp] = tasks_[id].get();
+      partitions.push_back(tp);
+    }
+  }
+  if (partitions.empty()) return;
+  consumer_->pause(partitions);
+  // Read again from the last committed offsets, or from where auto.offset.reset says when the
+  // group has none.
+  const auto committed =
+      consumer_->committed(partitions, std::chrono::milliseconds(api_timeout_ms_));
+  std::vector<kafka::TopicPartition> uncommitted;
+  for (const kafka::TopicPartition& tp : partitions) {
+    if (auto found = committed.find(tp); found != committed.end()) {
+      consumer_->seek(tp, found->second);
+    } else {
+      uncommitted.push_back(tp);
+    }
+  }
+  if (!uncommitted.empty()) {
+    const bool latest = context_.config.consumer_configs()["auto.offset.reset"] == "latest";
+    for (const auto& [tp, marks] :
+         consumer_->watermarks(uncommitted, std::chrono::milliseconds(api_timeout_ms_))) {
+      consumer_->seek(tp, latest ? marks.second : marks.first);
+    }
+  }
+  set_state(ThreadState::partitions_assigned);
+  publish_metrics();
+}
+
 void StreamThread::run_loop() {
   std::vector<kafka::ConsumerRecord> records;
   while (!shutdown_requested_.load(std::memory_order_relaxed)) {
-    bool busy = any_task_pending();
-    for (const auto& [id, task] : tasks_) {
-      busy = busy || (task->phase == Phase::running && task->group->buffered() > 0);
+    try {
+      run_once(records);
+    } catch (const kafka::KafkaException& error) {
+      if (!eos_ || !(error.abortable() || error.fatal())) throw;
+      records.clear();
+      recover_from_transaction_error(error, false);
     }
-    records = consumer_->poll(std::chrono::milliseconds(busy ? 0 : poll_ms_), kMaxPollRecords);
-    if (shutdown_requested_.load(std::memory_order_relaxed)) break;
-    consumed_.fetch_add(records.size(), std::memory_order_relaxed);
-    route(records);
-    if (any_task_pending()) {
-      initialize_tasks();
-      restore_step(kRestorePoll);
-      if (!any_task_pending() && state_.load() == ThreadState::partitions_assigned) {
-        publish_metrics();  // what restoration did is visible once the instance is RUNNING
-        set_state(ThreadState::running);
-      }
-    }
-    process(kProcessBudget);
-    apply_flow_control();
-    const std::int64_t now = now_ms();
-    for (auto& [id, task] : tasks_) {
-      if (task->phase == Phase::running) task->task->maybe_punctuate_system_time();
-    }
-    collector_->poll();
-    maybe_commit(now);
-    publish_metrics();
   }
   if (!abort_requested_) set_state(ThreadState::pending_shutdown);
+}
+
+void StreamThread::run_once(std::vector<kafka::ConsumerRecord>& records) {
+  bool busy = any_task_pending();
+  for (const auto& [id, task] : tasks_) {
+    busy = busy || (task->phase == Phase::running && task->group->buffered() > 0);
+  }
+  records = consumer_->poll(std::chrono::milliseconds(busy ? 0 : poll_ms_), kMaxPollRecords);
+  if (shutdown_requested_.load(std::memory_order_relaxed)) return;
+  consumed_.fetch_add(records.size(), std::memory_order_relaxed);
+  route(records);
+  if (any_task_pending()) {
+    initialize_tasks();
+    restore_step(kRestorePoll);
+    if (!any_task_pending() && state_.load() == ThreadState::partitions_assigned) {
+      publish_metrics();  // what restoration did is visible once the instance is RUNNING
+      set_state(ThreadState::running);
+    }
+  }
+  process(kProcessBudget);
+  apply_flow_control();
+  const std::int64_t now = now_ms();
+  for (auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) task->task->maybe_punctuate_system_time();
+  }
+  collector_->poll();
+  maybe_commit(now);
+  publish_metrics();
 }
 
 void StreamThread::route(std::vector<kafka::ConsumerRecord>& records) {
@@ -279,7 +372,8 @@ void StreamThread::try_commit(std::string_view why) {
   try {
     commit_all();
   } catch (const kafka::KafkaException& error) {
-    if (error.fatal()) throw;
+    // Under exactly-once the loop (or the revocation) goes back to the last commit.
+    if (eos_ || error.fatal()) throw;
     // The group is rebalancing or moved on without this member: the revocation that follows
     // commits again, or the partitions' new owners reprocess from the last committed offsets
     // (at-least-once). Either way the thread goes on.
@@ -298,6 +392,7 @@ bool StreamThread::commit_all() {
   for (const auto& [id, task] : tasks_) {
     if (task->phase == Phase::running) offsets.merge(task->group->offsets_to_commit());
   }
+  if (eos_) return commit_transaction(!offsets.empty());
   if (offsets.empty()) return false;
   // Outputs next: an offset is committed only once what its record produced is in Kafka.
   collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
@@ -309,6 +404,30 @@ bool StreamThread::commit_all() {
     task->task->checkpoint_state();
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool StreamThread::commit_transaction(bool progressed) {
+  if (!progressed && collector_->sent() == sent_at_begin_) return false;
+  // Every running task's offsets, moved or not: a zombie's stale generation fails here.
+  std::map<kafka::TopicPartition, std::int64_t> offsets;
+  for (const auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) offsets.merge(task->group->consumed_offsets());
+  }
+  const std::chrono::milliseconds timeout(api_timeout_ms_);
+  collector_->flush(timeout);
+  if (!offsets.empty()) {
+    producer_->send_offsets_to_transaction(offsets, *consumer_->group_metadata(), timeout);
+  }
+  producer_->commit_transaction(timeout);
+  for (auto& [id, task] : tasks_) {
+    if (task->phase != Phase::running) continue;
+    task->group->mark_committed(offsets);
+    // The transaction committed: the stores write what they buffered, with its changelog offsets.
+    task->task->checkpoint_state();
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  begin_transaction();
   return true;
 }
 
@@ -369,6 +488,7 @@ std::unique_ptr<StreamThread::Task> StreamThread::create_task(
   state.directory = context_.state_directory.get();
   state.rocksdb = context_.rocksdb.get();
   state.cache = cache_.get();
+  state.exactly_once = eos_;
   task->task = std::make_unique<StreamTask>(
       id,
       detail::ProcessorGraph::build(*context_.topology, id.subtopology, context_.application_id),
@@ -402,7 +522,16 @@ void StreamThread::close_all_tasks(bool clean) {
 void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
   set_state(ThreadState::partitions_revoked);
   logger_->info("{}: {} partition(s) revoked", name_, partitions.size());
-  if (!dirty_) try_commit("revocation");
+  if (!dirty_) {
+    try {
+      try_commit("revocation");
+    } catch (const kafka::KafkaException& error) {
+      if (!eos_ || !(error.abortable() || error.fatal())) throw;
+      // The tasks go anyway: closed without committing, their new owners start from the last
+      // commit.
+      recover_from_transaction_error(error, true);
+    }
+  }
   for (auto& [id, task] : tasks_) {
     if (task->phase != Phase::running) {
       // Not running yet: close it (a restoring task keeps what it restored, in its checkpoint).
@@ -422,6 +551,17 @@ void StreamThread::on_partitions_lost(const std::vector<kafka::TopicPartition>& 
   logger_->warn("{}: {} partition(s) lost; closing their tasks without committing", name_,
                 partitions.size());
   close_all_tasks(false);
+  if (eos_ && !dirty_) {
+    // The open transaction holds what the lost tasks produced: it must never commit.
+    try {
+      producer_->abort_transaction(std::chrono::milliseconds(api_timeout_ms_));
+      begin_transaction();
+    } catch (const kafka::KafkaException& error) {
+      if (!error.fatal()) throw;
+      create_producer();
+    }
+    aborts_.fetch_add(1, std::memory_order_relaxed);
+  }
   publish_metrics();
 }
 

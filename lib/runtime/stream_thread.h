@@ -7,6 +7,17 @@
 //
 // Commit (at-least-once): flush the producer, so that every output of the processed records is
 // delivered (or handled by the production handler), then commit the input offsets.
+//
+// Commit (exactly_once_v2): the thread's producer is transactional (transactional.id
+// "<application.id>-<process id>-<thread index>", stable across restarts of an instance with the
+// same state directory, so that a restart aborts what a crash left open). Everything the tasks
+// send between two commits (output, changelog writes, dead letters) is one transaction; the
+// commit sends the consumed offsets with the consumer's group metadata, commits the transaction,
+// and only then lets the RocksDB stores write what they buffered (crash-safe state). An
+// abortable error aborts the transaction, closes the tasks without committing and recreates
+// them, so they restore the last committed state and their partitions are read again from the
+// last committed offsets; a fenced producer (fatal) is replaced by a new one first. A member
+// fenced by a rebalance (a zombie) fails at sending its offsets, so its output never commits.
 // Rebalances (eager, range assignor): on revocation the thread commits and suspends its tasks;
 // on assignment it resumes the tasks it keeps and creates the new ones, and closes the rest. Lost
 // partitions (session expired) are closed without committing.
@@ -70,6 +81,8 @@ struct RuntimeContext {
   std::shared_ptr<state::RocksDbResources> rocksdb;
   std::uint64_t cache_bytes_per_thread = 0;
   std::shared_ptr<StateRestoreListener> restore_listener;
+  // Exactly-once: this instance's id, part of every thread's transactional.id.
+  std::string process_id;
 };
 
 enum class ThreadState {
@@ -112,6 +125,10 @@ class StreamThread final : private kafka::RebalanceListener {
   std::uint64_t records_consumed() const { return consumed_.load(std::memory_order_relaxed); }
   std::uint64_t records_produced() const { return produced_.load(std::memory_order_relaxed); }
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  // Exactly-once: transactions aborted after an error.
+  std::uint64_t transactions_aborted() const { return aborts_.load(std::memory_order_relaxed); }
+  // Exactly-once: this thread's transactional.id ("" under at-least-once).
+  const std::string& transactional_id() const { return transactional_id_; }
 
  private:
   // A task is created when assigned, with its partitions paused; it opens its stores once it
@@ -126,6 +143,8 @@ class StreamThread final : private kafka::RebalanceListener {
 
   void run();
   void run_loop();
+  // One iteration of the loop: poll, restore, process, punctuate, commit.
+  void run_once(std::vector<kafka::ConsumerRecord>& records);
   void set_state(ThreadState state);
   void route(std::vector<kafka::ConsumerRecord>& records);
   void apply_flow_control();
@@ -134,6 +153,9 @@ class StreamThread final : private kafka::RebalanceListener {
   // Flushes the producer and commits the offsets of every task. Returns false when there was
   // nothing to commit.
   bool commit_all();
+  // Exactly-once: commits the open transaction when it holds anything (`progressed`: some
+  // task's offsets moved), then begins the next one.
+  bool commit_transaction(bool progressed);
   // commit_all(), where a failed commit that is not fatal is logged and left for later.
   void try_commit(std::string_view why);
   std::unique_ptr<Task> create_task(TaskId id, const std::vector<kafka::TopicPartition>& parts);
@@ -145,6 +167,14 @@ class StreamThread final : private kafka::RebalanceListener {
   bool any_task_pending() const;
   void close_task(Task& task, bool clean);
   void close_all_tasks(bool clean);
+  // Creates the producer (transactional under exactly-once, with a transaction begun) and the
+  // record collector on it.
+  void create_producer();
+  void begin_transaction();
+  // Exactly-once: `error` broke the open transaction. Aborts it (or replaces a fenced producer),
+  // closes every task without committing and, unless `revoking`, recreates the active ones to
+  // restore their committed state and read their partitions from the committed offsets.
+  void recover_from_transaction_error(const kafka::KafkaException& error, bool revoking);
   void publish_metrics();
   std::int64_t now_ms() const;
 
@@ -174,6 +204,9 @@ class StreamThread final : private kafka::RebalanceListener {
   std::map<TaskId, std::unique_ptr<Task>> suspended_;  // revoked, may be assigned again
   std::map<kafka::TopicPartition, Task*> task_of_partition_;
   bool dirty_ = false;  // dying of an error: close without committing
+  const bool eos_;
+  const std::string transactional_id_;
+  std::uint64_t sent_at_begin_ = 0;  // the collector's sent() when the transaction began
   std::int64_t last_commit_ms_ = 0;
   std::int64_t commit_interval_ms_ = 0;
   std::int64_t poll_ms_ = 100;
@@ -187,6 +220,7 @@ class StreamThread final : private kafka::RebalanceListener {
   std::atomic<std::uint64_t> consumed_{0};
   std::atomic<std::uint64_t> produced_{0};
   std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> aborts_{0};
   std::atomic<std::uint64_t> restored_{0};
 
  public:
