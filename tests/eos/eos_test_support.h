@@ -94,19 +94,30 @@ inline std::size_t committed_records(kafka::InMemoryCluster& cluster, const std:
   return n;
 }
 
-// Whether the group committed offsets that cover every record of the input.
-inline bool input_committed(kafka::InMemoryCluster& cluster) {
+// Whether `group` committed offsets past every committed record of `topics` (a transaction's
+// commit marker takes the offset after its last record, so the log end is no measure).
+inline bool all_committed(kafka::InMemoryCluster& cluster, const std::string& group,
+                          const std::vector<std::string>& topics) {
   std::vector<kafka::TopicPartition> partitions;
-  for (std::int32_t p = 0; p < cluster.partition_count(kInput).value_or(0); ++p) {
-    partitions.push_back({kInput, p});
+  for (const std::string& topic : topics) {
+    for (std::int32_t p = 0; p < cluster.partition_count(topic).value_or(0); ++p) {
+      partitions.push_back({topic, p});
+    }
   }
-  const auto committed = cluster.committed(kApplication, partitions);
+  const auto committed = cluster.committed(group, partitions);
   for (const auto& tp : partitions) {
-    const auto end = cluster.watermarks(tp, kafka::Isolation::read_uncommitted).second;
+    const auto records =
+        cluster.fetch(tp, 0, 100'000'000, kafka::Isolation::read_committed).records;
+    const std::int64_t needed = records.empty() ? 0 : records.back().offset + 1;
     const auto found = committed.find(tp);
-    if (found == committed.end() ? end > 0 : found->second < end) return false;
+    if (found == committed.end() ? needed > 0 : found->second < needed) return false;
   }
   return true;
+}
+
+// Whether the group committed offsets that cover every record of the input.
+inline bool input_committed(kafka::InMemoryCluster& cluster) {
+  return all_committed(cluster, kApplication, {kInput});
 }
 
 }  // namespace rivulet::eos_test
