@@ -2,16 +2,27 @@
 //
 //   raw.vehicle.telemetry (JSON Reading, keyed by vehicle id, event time in the JSON)
 //     -> drop readings with impossible values
-//     -> split: overheating engine  -> Alert -> raw.vehicle.alerts
+//     -> split: overheating engine  -> Alert -> raw.vehicle.alerts       (thresholds on readings)
 //               speeding            -> Alert -> raw.vehicle.alerts
 //               everything else     -> vehicle.telemetry.clean
+//     -> per vehicle, 1-minute windows with 10 s grace: readings, mean speed, hottest engine
+//          -> WindowSummary -> vehicle.telemetry.windows                  (the results)
+//          -> z-score of the window's mean speed against the vehicle's earlier windows
+//               -> anomalies -> Alert "window-speed" -> raw.vehicle.alerts
 //
+// Every update of a window is a result (and is scored); with the record cache on, updates of a
+// window merge until the commit. The window store, the detector's per-vehicle model and the
+// repartition topic between them are all in the application's transactions under exactly-once.
 // Records that are not valid JSON go to the dead-letter topic when the application configures
 // one (errors.dead.letter.queue.topic.name), and are skipped and counted either way.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -40,9 +51,52 @@ struct Alert {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Alert, vehicle_id, kind, value, threshold, timestamp)
 
+// The summary of one vehicle's window of readings.
+struct WindowSummary {
+  std::string vehicle_id;
+  std::int64_t window_start = 0;
+  std::int64_t window_end = 0;
+  std::int64_t readings = 0;
+  double mean_speed_kmh = 0;
+  double max_engine_temp_c = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WindowSummary, vehicle_id, window_start, window_end, readings,
+                                   mean_speed_kmh, max_engine_temp_c)
+
+// Turns the window detector's flagged results into alerts stamped with the result's time (the
+// latest reading of the window).
+class WindowAlerts final
+    : public rivulet::Processor<std::string, rivulet::AnomalyResult, std::string, Alert> {
+ public:
+  void init(rivulet::ProcessorContext<std::string, Alert>& context) override {
+    context_ = &context;
+  }
+  void process(rivulet::Record<std::string, rivulet::AnomalyResult> record) override {
+    const rivulet::AnomalyResult& result = record.value();
+    if (!result.anomaly) return;
+    Alert alert{record.key(), "window-speed", result.value, result.threshold, record.timestamp()};
+    context_->forward(
+        rivulet::Record<std::string, Alert>(record.key(), std::move(alert), record.timestamp()));
+  }
+
+ private:
+  rivulet::ProcessorContext<std::string, Alert>* context_ = nullptr;
+};
+
 inline constexpr const char* kTelemetryTopic = "raw.vehicle.telemetry";
 inline constexpr const char* kAlertsTopic = "raw.vehicle.alerts";
 inline constexpr const char* kCleanTopic = "vehicle.telemetry.clean";
+inline constexpr const char* kWindowsTopic = "vehicle.telemetry.windows";
+// Internal topics of the application "telemetry-sample" (the development broker cannot create
+// topics on request, so the sample creates them first).
+inline constexpr const char* kInternalTopics[] = {
+    "telemetry-sample-vehicle-windows-changelog",
+    "telemetry-sample-window-speed-store-changelog",
+    "telemetry-sample-window-speed-repartition",
+};
+// The window detector: a mean speed more than 3 standard deviations from the vehicle's earlier
+// windows, once it has seen 5.
+inline constexpr double kWindowZScore = 3.0;
 inline constexpr double kOverheatC = 110.0;
 inline constexpr double kSpeedingKmh = 130.0;
 
@@ -86,13 +140,57 @@ inline rivulet::Topology build_topology(std::function<void(const Alert&)> on_ale
                              Named::as("speeding-alert")),
              Named::as("all-alerts"))
       .peek(
-          [on_alert = std::move(on_alert)](const std::string&, const Alert& alert) {
+          [on_alert](const std::string&, const Alert& alert) {
             if (on_alert) on_alert(alert);
           },
           Named::as("alert-listener"))
       .to(kAlertsTopic, rivulet::Produced<std::string, Alert>::as("alerts-sink"));
   branches.at("classify-normal")
       .to(kCleanTopic, rivulet::Produced<std::string, Reading>::as("clean-sink"));
+
+  using namespace std::chrono_literals;
+  auto summaries =
+      readings.group_by_key()
+          .windowed_by(rivulet::TimeWindows::of_size_and_grace(1min, 10s))
+          .aggregate([] { return WindowSummary{}; },
+                     [](const std::string& vehicle, const Reading& r, WindowSummary summary) {
+                       summary.vehicle_id = vehicle;
+                       summary.mean_speed_kmh += (r.speed_kmh - summary.mean_speed_kmh) /
+                                                 static_cast<double>(summary.readings + 1);
+                       summary.max_engine_temp_c =
+                           summary.readings == 0
+                               ? r.engine_temp_c
+                               : std::max(summary.max_engine_temp_c, r.engine_temp_c);
+                       ++summary.readings;
+                       return summary;
+                     },
+                     Named::as("vehicle-windows"),
+                     rivulet::Materialized<std::string, WindowSummary>::as("vehicle-windows"))
+          .to_stream(Named::as("window-updates"))
+          .map(
+              [](const rivulet::Windowed<std::string>& key,
+                 const std::optional<WindowSummary>& value) {
+                WindowSummary summary = value.value_or(WindowSummary{});
+                summary.vehicle_id = key.key;
+                summary.window_start = key.window.start;
+                summary.window_end = key.window.end;
+                return rivulet::KeyValue<std::string, WindowSummary>{key.key, summary};
+              },
+              Named::as("window-summary"));
+  summaries.to(kWindowsTopic,
+               rivulet::Produced<std::string, WindowSummary>::as("window-results-sink"));
+  summaries
+      .detect_anomalies([](const WindowSummary& w) { return w.mean_speed_kmh; },
+                        rivulet::detectors::zscore(
+                            rivulet::ZScoreOptions{.threshold = kWindowZScore, .warm_up = 5}),
+                        Named::as("window-speed"))
+      .process([] { return std::make_unique<WindowAlerts>(); }, Named::as("window-alerts"))
+      .peek(
+          [on_alert](const std::string&, const Alert& alert) {
+            if (on_alert) on_alert(alert);
+          },
+          Named::as("window-alert-listener"))
+      .to(kAlertsTopic, rivulet::Produced<std::string, Alert>::as("window-alerts-sink"));
   return builder.build();
 }
 
