@@ -5,6 +5,9 @@
 //                (synchronously) the offsets after the records forwarded: what Rivulet does
 //                at-least-once with commit.interval.ms=100;
 //   passthrough  Rivulet: builder.stream<std::string, std::string>(in).to(out);
+//   passthrough_eos  the same under processing.guarantee=exactly_once_v2 (transactions committed
+//                every 100 ms, as the others' offsets); its measurer reads read_committed, so a
+//                record counts once the transaction that wrote it committed;
 //   filter_map   Rivulet: filter on a field of the JSON-ish text value, then map_values that
 //                parses a number and rewrites the value (every record passes the filter, so that
 //                output and input rates compare directly).
@@ -90,7 +93,7 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-enum class System { baseline, passthrough, filter_map, direct };
+enum class System { baseline, passthrough, filter_map, direct, passthrough_eos };
 
 std::string_view name_of(System system) {
   switch (system) {
@@ -102,6 +105,8 @@ std::string_view name_of(System system) {
       return "filter_map";
     case System::direct:
       return "direct";
+    case System::passthrough_eos:
+      return "passthrough_eos";
   }
   return "?";
 }
@@ -122,7 +127,7 @@ struct Options {
   int keys = 1000;
   Settings extra;  // librdkafka settings for every client (--set key=value)
   std::vector<System> systems = {System::direct, System::baseline, System::passthrough,
-                                 System::filter_map};
+                                 System::filter_map, System::passthrough_eos};
 };
 
 std::int64_t steady_ns() {
@@ -411,13 +416,14 @@ class Measurer {
   // Every output value must contain `expected` (what tells the system's output from its input).
   Measurer(const std::string& bootstrap, const std::string& topic, const std::string& group,
            const Options& options, std::int64_t first_seq, std::int64_t end_seq,
-           std::string expected)
+           std::string expected, bool read_committed = false)
       : first_seq_(first_seq), end_seq_(end_seq), expected_(std::move(expected)) {
     rk_ = new_client(RD_KAFKA_CONSUMER,
                      {{"bootstrap.servers", bootstrap},
                       {"client.id", "e2e-measurer"},
                       {"group.id", group},
                       {"enable.auto.commit", "false"},
+                      {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"},
                       {"fetch.wait.max.ms", std::to_string(options.fetch_wait_ms)}},
                      options.extra);
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(kPartitions);
@@ -702,6 +708,10 @@ class RivuletSystem final : public SystemUnderTest {
     if (options.sut_linger_ms) {
       config.set("producer.linger.ms", std::to_string(*options.sut_linger_ms));
     }
+    if (system == System::passthrough_eos) {
+      config.set("processing.guarantee", "exactly_once_v2")
+          .set("state.dir", (std::filesystem::temp_directory_path() / application_id).string());
+    }
     for (const auto& [key, value] : options.extra) config.set(key, value);
     streams_ = std::make_unique<rivulet::KafkaStreams>(*topology_, config);
   }
@@ -784,7 +794,8 @@ Result run_segment(System system, long rate, const Options& options, int segment
       warmup_records + static_cast<std::int64_t>(static_cast<double>(rate) * measure_s);
   Measurer measurer(bootstrap, system == System::direct ? in : out, base + "-measurer", options,
                     warmup_records, total,
-                    system == System::filter_map ? "\"speed_ms\":" : "\"speed_kmh\":");
+                    system == System::filter_map ? "\"speed_ms\":" : "\"speed_kmh\":",
+                    system == System::passthrough_eos);
   Generator generator(bootstrap, in, rate, total, options);
   // Priming: a few records through the whole pipeline first, so that the timed load does not
   // start with the clients' first metadata requests and connections.
@@ -921,7 +932,8 @@ void print_row(const Result& r) {
       "                       (default 80000,160000,240000,320000,480000,640000,960000)\n"
       "  --refine N           bisection steps between the last sustained rate and the first\n"
       "                       one not sustained (default 2)\n"
-      "  --systems a,b        among direct,baseline,passthrough,filter_map (default all); direct\n"
+      "  --systems a,b        among direct,baseline,passthrough,filter_map,passthrough_eos\n"
+      "                       (default all); direct\n"
       "                       is no system: the measurer reads the generator's topic (the\n"
       "                       harness's own floor, one hop through the broker; never searched)\n"
       "  --fetch-wait-ms N    fetch.wait.max.ms of every consumer (default 10)\n"
@@ -979,6 +991,8 @@ Options parse(int argc, char** argv) {
           o.systems.push_back(System::passthrough);
         } else if (s == "filter_map") {
           o.systems.push_back(System::filter_map);
+        } else if (s == "passthrough_eos") {
+          o.systems.push_back(System::passthrough_eos);
         } else if (s == "direct") {
           o.systems.push_back(System::direct);
         } else {
@@ -1099,6 +1113,19 @@ int main(int argc, char** argv) {
       const double ratio = static_cast<double>(best[system]->offered) /
                            static_cast<double>(best[System::baseline]->offered);
       std::printf("; max sustained rate %.0f%% of the baseline's (goal >= 85%%: %s)", 100 * ratio,
+                  ratio >= 0.85 ? "met" : "not met");
+    }
+    std::printf("\n");
+  }
+  if (at_fixed.count(System::passthrough_eos) != 0 && at_fixed.count(System::passthrough) != 0) {
+    const Result& eos = at_fixed[System::passthrough_eos];
+    const Result& alos = at_fixed[System::passthrough];
+    std::printf("exactly-once vs at-least-once passthrough at %ld records/s: p99 %s vs %s ms",
+                options.fixed_rate, ms(eos.p99_ms).c_str(), ms(alos.p99_ms).c_str());
+    if (!options.quick && best[System::passthrough_eos] && best[System::passthrough]) {
+      const double ratio = static_cast<double>(best[System::passthrough_eos]->offered) /
+                           static_cast<double>(best[System::passthrough]->offered);
+      std::printf("; max sustained rate %.0f%% of at-least-once's (goal >= 85%%: %s)", 100 * ratio,
                   ratio >= 0.85 ? "met" : "not met");
     }
     std::printf("\n");

@@ -117,6 +117,7 @@ struct Options {
   bool windowed = true;
   bool join = true;
   bool restore = true;
+  bool recovery = true;
   std::filesystem::path state_root;
   Settings extra;  // Rivulet settings (--set key=value), for every app
 };
@@ -410,7 +411,16 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-enum class Kind { passthrough, windowed, join, plain_read, restore_rocksdb, restore_in_memory };
+enum class Kind {
+  passthrough,
+  windowed,
+  join,
+  plain_read,
+  restore_rocksdb,
+  restore_in_memory,
+  recover_crash_safe,
+  recover_full
+};
 
 std::string_view name_of(Kind kind) {
   switch (kind) {
@@ -426,6 +436,10 @@ std::string_view name_of(Kind kind) {
       return "restore RocksDB";
     case Kind::restore_in_memory:
       return "restore in-memory";
+    case Kind::recover_crash_safe:
+      return "EOS crash: keep";
+    case Kind::recover_full:
+      return "EOS crash: wipe";
   }
   return "?";
 }
@@ -807,6 +821,89 @@ Result run_restore(Kind kind, int round, const Options& o, int segment) {
   return result;
 }
 
+// Recovery after a crash under exactly-once. An exactly_once_v2 app keeps the latest value of N
+// distinct keys in RocksDB, commits, and crashes (detail::close_abruptly: no commit, no close).
+// Then, timed from start() to RUNNING: a restart on the same state directory, whose store is at
+// its last commit (Rivulet's crash-safe state: only the changelog after it is replayed), and an
+// instance on an empty directory, which restores the whole changelog: what Kafka Streams does
+// after an unclean shutdown under exactly-once, since it wipes the task's state. Both start
+// after the crashed member's session expired. `rate` is N / seconds for both, so their ratio is
+// the speed-up; the note gives the restoration alone (first on_restore_start to last
+// on_restore_end).
+std::pair<Result, Result> run_recovery(int round, const Options& o, int segment) {
+  rivulet::DevBroker broker(rivulet::DevBroker::Options{.brokers = 1});
+  const std::string bootstrap = broker.bootstrap_servers();
+  const std::string base = fmt::format("state-{}-{}", segment, getpid());
+  const std::string in = base + "-in";
+  const std::string app = base + "-app";
+  broker.create_topic(in, o.partitions);
+  broker.create_topic(app + "-store-changelog", o.partitions);
+  const std::int64_t now = system_ms();
+  preload(bootstrap, in, o.records,
+          [&](std::int64_t i, std::string& key, std::string& value, std::int64_t& timestamp) {
+            key = fmt::format("key-{:09}", i);
+            timestamp = now;
+            padded_value(value, fmt::format(R"({{"key":"{}","version":{})", key, i), o.value_bytes);
+          });
+
+  rivulet::Topology topology;
+  topology.add_source<std::string, std::string>("source", {in});
+  topology.add_processor("latest", [] { return std::make_unique<LatestValue>(); }, {"source"});
+  topology.add_state_store(rivulet::Stores::key_value_store_builder<std::string, std::string>(
+                               rivulet::Stores::persistent_key_value_store("store")),
+                           {"latest"});
+  ScratchDir kept(o.state_root, base + "-kept");
+  ScratchDir wiped(o.state_root, base + "-wiped");
+  auto config = [&](const std::filesystem::path& dir) {
+    rivulet::StreamsConfig c = app_config(bootstrap, app, 100, dir, o);
+    c.set("processing.guarantee", "exactly_once_v2");
+    return c;
+  };
+  {
+    rivulet::KafkaStreams first(topology, config(kept.path()));
+    first.start();
+    time_until_processed(first, static_cast<std::uint64_t>(o.records), "recovery: first run");
+    const std::uint64_t commits = first.commits();
+    const auto deadline = Clock::now() + 10s;
+    while (first.commits() < commits + 2 && Clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    rivulet::detail::close_abruptly(first);
+  }
+  // The crashed member stays in the group until its session times out (6 s here); both
+  // recoveries start after that, so that neither waits for it.
+  std::this_thread::sleep_for(8s);
+  auto recover = [&](Kind kind, const std::filesystem::path& dir) {
+    Result result;
+    result.kind = kind;
+    result.round = round;
+    const double cpu_before = cpu_seconds();
+    const auto started = Clock::now();
+    rivulet::KafkaStreams streams(topology, config(dir));
+    auto clock = std::make_shared<RestoreClock>();
+    streams.set_global_state_restore_listener(clock);
+    streams.start();
+    if (!streams.wait_for_running(kRunTimeout)) {
+      throw std::runtime_error(
+          fmt::format("{}: not RUNNING after {} s", name_of(kind), kRunTimeout.count()));
+    }
+    result.seconds = seconds_between(started, Clock::now());
+    const RestoreClock::Summary heard = clock->summary();
+    if (heard.first_start && heard.last_end) {
+      result.note = fmt::format("restoration {:.3f} s; ",
+                                seconds_between(*heard.first_start, *heard.last_end));
+    }
+    result.cpu_percent = 100 * (cpu_seconds() - cpu_before) / result.seconds;
+    result.records = o.records;
+    result.rate = static_cast<double>(o.records) / result.seconds;
+    result.note += fmt::format("{} changelog records restored", streams.records_restored());
+    if (!streams.close(60s)) result.note += "; close timed out";
+    return result;
+  };
+  Result crash_safe = recover(Kind::recover_crash_safe, kept.path());
+  Result full = recover(Kind::recover_full, wiped.path());
+  return {crash_safe, full};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
@@ -840,7 +937,7 @@ void print_row(const Result& r) {
       "  --fetch-wait-ms N    fetch.wait.max.ms of every consumer, Rivulet's included\n"
       "                       (default 10)\n"
       "  --partitions N       partitions of every topic, changelogs included (default 4)\n"
-      "  --benchmarks a,b     among windowed,join,restore (default all)\n"
+      "  --benchmarks a,b     among windowed,join,restore,recovery (default all)\n"
       "  --verbose            print when each changelog partition's restoration started and ended\n"
       "  --state-dir DIR      where runs put their state.dir (default: the temp directory)\n"
       "  --set KEY=VALUE      a Rivulet setting for every app (e.g. statestore.cache.max.bytes)\n"
@@ -892,7 +989,7 @@ Options parse(int argc, char** argv) {
     } else if (is("--partitions")) {
       o.partitions = std::stoi(value());
     } else if (is("--benchmarks")) {
-      o.windowed = o.join = o.restore = false;
+      o.windowed = o.join = o.restore = o.recovery = false;
       for (const std::string& b : split(value())) {
         if (b == "windowed") {
           o.windowed = true;
@@ -900,6 +997,8 @@ Options parse(int argc, char** argv) {
           o.join = true;
         } else if (b == "restore") {
           o.restore = true;
+        } else if (b == "recovery") {
+          o.recovery = true;
         } else {
           std::fprintf(stderr, "unknown benchmark '%s'\n", b.c_str());
           usage(2);
@@ -983,6 +1082,11 @@ int main(int argc, char** argv) {
         record(run_restore(Kind::restore_rocksdb, round, o, ++segment));
         record(run_restore(Kind::restore_in_memory, round, o, ++segment));
       }
+      if (o.recovery) {
+        auto [crash_safe, full] = run_recovery(round, o, ++segment);
+        record(std::move(crash_safe));
+        record(std::move(full));
+      }
     }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "state benchmark failed: %s\n", error.what());
@@ -1016,6 +1120,7 @@ int main(int argc, char** argv) {
     summary_row(Kind::restore_rocksdb, 0, Kind::plain_read, 0.50);
     summary_row(Kind::restore_in_memory, 0, Kind::plain_read, 0.50);
   }
+  if (o.recovery) summary_row(Kind::recover_crash_safe, 0, Kind::recover_full, 0);
   std::printf("\nload average at the end: %s; %d runs in %.0f s\n", load_average().c_str(), segment,
               seconds_between(started, Clock::now()));
   return 0;
