@@ -397,14 +397,18 @@ bool StreamThread::commit_all() {
   // Outputs next: an offset is committed only once what its record produced is in Kafka.
   collector_->flush(std::chrono::milliseconds(api_timeout_ms_));
   consumer_->commit(offsets);
+  // Every changelog write so far is delivered: the checkpoint can say so.
+  committed(offsets);
+  return true;
+}
+
+void StreamThread::committed(const std::map<kafka::TopicPartition, std::int64_t>& offsets) {
   for (auto& [id, task] : tasks_) {
     if (task->phase != Phase::running) continue;
     task->group->mark_committed(offsets);
-    // Every changelog write so far is delivered: the checkpoint can say so.
     task->task->checkpoint_state();
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
-  return true;
 }
 
 bool StreamThread::commit_transaction(bool progressed) {
@@ -420,13 +424,8 @@ bool StreamThread::commit_transaction(bool progressed) {
     producer_->send_offsets_to_transaction(offsets, *consumer_->group_metadata(), timeout);
   }
   producer_->commit_transaction(timeout);
-  for (auto& [id, task] : tasks_) {
-    if (task->phase != Phase::running) continue;
-    task->group->mark_committed(offsets);
-    // The transaction committed: the stores write what they buffered, with its changelog offsets.
-    task->task->checkpoint_state();
-  }
-  commits_.fetch_add(1, std::memory_order_relaxed);
+  // The transaction committed: the stores write what they buffered, with its changelog offsets.
+  committed(offsets);
   begin_transaction();
   return true;
 }

@@ -156,6 +156,9 @@ class StreamThread final : private kafka::RebalanceListener {
   // Exactly-once: commits the open transaction when it holds anything (`progressed`: some
   // task's offsets moved), then begins the next one.
   bool commit_transaction(bool progressed);
+  // After a commit of `offsets`: the tasks mark them and checkpoint their stores (under
+  // exactly-once: the stores write what they buffered).
+  void committed(const std::map<kafka::TopicPartition, std::int64_t>& offsets);
   // commit_all(), where a failed commit that is not fatal is logged and left for later.
   void try_commit(std::string_view why);
   std::unique_ptr<Task> create_task(TaskId id, const std::vector<kafka::TopicPartition>& parts);
