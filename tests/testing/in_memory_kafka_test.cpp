@@ -1,12 +1,12 @@
 // The public in-memory Kafka cluster, used as an application's own tests would use it: only
-// public headers, a whole exactly-once application on it, and a crash injected through the hook.
+// public headers of Rivulet (and the suite's wait helper), a whole exactly-once application on it,
+// and a crash injected through the hook.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -14,20 +14,17 @@
 #include <rivulet/rivulet.h>
 #include <rivulet/testing/in_memory_kafka.h>
 
+#include "kafka_test_support.h"
+
 namespace {
 
 using rivulet::KafkaStreams;
 using rivulet::testing::InMemoryKafka;
 
-// Waits for `condition` until `timeout` passes; returns whether it held.
+// The suite's poll-with-deadline.
 template <class Condition>
 bool eventually(Condition condition, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return rivulet::test::wait_until(condition, timeout);
 }
 
 rivulet::Topology count_topology() {
