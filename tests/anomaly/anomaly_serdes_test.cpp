@@ -11,23 +11,16 @@
 #include <rivulet/anomaly.h>
 #include <rivulet/serdes.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet {
 namespace {
+
+using test::message_of;
 
 using ::testing::HasSubstr;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <class E, class F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
 
 std::string text_of(const Bytes& bytes) {
   return {bytes.begin(), bytes.end()};

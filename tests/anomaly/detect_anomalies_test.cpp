@@ -20,8 +20,12 @@
 #include <rivulet/rivulet.h>
 #include <rivulet/testing/topology_test_driver.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet {
 namespace {
+
+using test::message_of;
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -30,17 +34,6 @@ using ::testing::Not;
 using testing::TopologyTestDriver;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <class E, class F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
 
 const auto kIdentity = [](double v) { return v; };
 

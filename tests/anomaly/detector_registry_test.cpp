@@ -12,22 +12,15 @@
 
 #include <rivulet/anomaly.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet {
 namespace {
 
+using test::message_of;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-template <class E, class F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
 
 // A user's detector: flags a jump of more than `max_jump` from the previous value.
 class JumpDetector final : public AnomalyDetector {

@@ -13,25 +13,17 @@
 
 #include <rivulet/anomaly.h>
 
+#include "rivulet_test_helpers.h"
+
 namespace rivulet {
 namespace {
+
+using test::message_of;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// The message of the exception `f` throws as E; fails the test when it throws nothing.
-template <class E, class F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
 
 template <class D>
 void learn_all(D& detector, const std::vector<double>& values) {
