@@ -78,6 +78,19 @@ class ExactlyOnce : public ::testing::Test {
     return state == KafkaStreams::State::error || state == KafkaStreams::State::not_running;
   }
 
+  // Produces batches of 50 records over 10 keys, each committed before the next (so that every
+  // batch takes at least one commit), until `streams` stops (a fault crashed it) or `limit`
+  // records were produced; returns how many were.
+  int produce_until_stopped(const KafkaStreams& streams, int limit) {
+    int produced = 0;
+    while (!stopped(streams) && produced < limit) {
+      produce(cluster_, produced, produced + 50, 10);
+      produced += 50;
+      wait_until([&] { return stopped(streams) || input_committed(*cluster_); }, kDeadline);
+    }
+    return produced;
+  }
+
   Topology topology_ = count_topology();
   std::shared_ptr<InMemoryCluster> cluster_ = std::make_shared<InMemoryCluster>();
   std::filesystem::path dir_;
@@ -181,12 +194,7 @@ TEST_P(ExactlyOnceCrash, ARestartFinishesWithTheFailureFreeOutput) {
     return due ? crash.action : FaultAction::none;
   });
   auto first = start("a1", "a");
-  int produced = 0;
-  while (!stopped(*first) && produced < 2'000) {
-    produce(cluster_, produced, produced + 50, 10);
-    produced += 50;
-    wait_until([&] { return stopped(*first) || input_committed(*cluster_); }, kDeadline);
-  }
+  const int produced = produce_until_stopped(*first, 2'000);
   ASSERT_TRUE(wait_until([&] { return stopped(*first); }, kDeadline)) << "never crashed";
   first.reset();
   cluster_->expire_sessions("a1");
@@ -255,12 +263,7 @@ TEST_F(ExactlyOnce, AnotherInstanceTakesOverOnceACrashedTransactionTimesOut) {
   auto a = std::make_unique<KafkaStreams>(topology_, config,
                                           std::make_shared<InMemoryClientFactory>(cluster_, "a"));
   a->start();
-  int produced = 0;
-  while (!stopped(*a) && produced < 1'000) {
-    produce(cluster_, produced, produced + 50, 10);
-    produced += 50;
-    wait_until([&] { return stopped(*a) || input_committed(*cluster_); }, kDeadline);
-  }
+  const int produced = produce_until_stopped(*a, 1'000);
   ASSERT_TRUE(wait_until([&] { return stopped(*a); }, kDeadline));
   a.reset();
   cluster_->expire_sessions("a");
