@@ -93,7 +93,6 @@ class RocksDbDatabase {
 
   // Exactly-once: keeps writes (and segment drops) in memory from now on, until `commit`.
   void buffer_writes() { buffering_ = true; }
-  bool buffering() const { return buffering_; }
   // The changelog offset stored by the last commit that gave one; nullopt when none did.
   std::optional<std::int64_t> committed_offset();
   // Writes the buffered writes and `changelog_offset` (when given) atomically, drops the

@@ -231,7 +231,6 @@ void StateManager::flush() {
 
 void StateManager::checkpoint() {
   if (!lock_) return;
-  std::map<std::string, std::int64_t> offsets;
   for (Entry& e : entries_) {
     if (!e.factory->persistent) continue;
     if (!e.changelog.empty()) {
@@ -239,19 +238,10 @@ void StateManager::checkpoint() {
               collector_.written_offset(e.changelog, options_.partition)) {
         if (!e.position || *written > *e.position) e.position = written;
       }
-      if (e.position) offsets[fmt::format("{} {}", e.changelog, options_.partition)] = *e.position;
     }
     if (e.database != nullptr) e.database->commit(e.changelog.empty() ? std::nullopt : e.position);
   }
-  if (!options_.exactly_once) write_checkpoint(offsets);
-}
-
-std::size_t StateManager::buffered_writes() const {
-  std::size_t writes = 0;
-  for (const Entry& e : entries_) {
-    if (e.database != nullptr) writes += e.database->buffered_writes();
-  }
-  return writes;
+  if (!options_.exactly_once) write_checkpoint(committed_positions());
 }
 
 void StateManager::close(bool clean) {

@@ -102,8 +102,6 @@ class StateManager final : public StateStoreContext {
   // stores' buffered writes with them). REQUIRES: flushed, and the collector has delivered
   // every changelog write (under exactly-once: in a transaction that committed).
   void checkpoint();
-  // Writes buffered in memory for the next commit, over every store (exactly-once).
-  std::size_t buffered_writes() const;
   // Closes the stores. `clean`: flush and write the checkpoint first. Releases the lock.
   void close(bool clean);
 
