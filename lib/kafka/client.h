@@ -128,6 +128,9 @@ class Consumer {
   virtual std::string member_id() = 0;
   // This member's group metadata now, for Producer::send_offsets_to_transaction.
   virtual std::unique_ptr<ConsumerGroupMetadata> group_metadata() = 0;
+  // Makes a `poll` waiting on another thread return at once (possibly with no records), or the
+  // next one when none waits. The only member safe to call from another thread.
+  virtual void wakeup() = 0;
   // Leaves the group (revoking the assignment through the listener) and releases the client.
   virtual void close() = 0;
   // Releases the client as a crashed process would: no revocation, no commit, no leaving the
@@ -185,6 +188,9 @@ struct NewTopic {
   std::int32_t partitions = 1;
   std::int32_t replication_factor = -1;  // -1: the broker's default
   std::map<std::string, std::string> configs;
+  // Any partition count will do (the topic is used through partition 0): a broker that can only
+  // auto-create topics may create it with its default count.
+  bool any_partition_count = false;
 };
 
 class Admin {

@@ -1,6 +1,7 @@
 #include "kafka/in_memory_clients.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <utility>
@@ -128,6 +129,7 @@ class InMemoryConsumer final : public Consumer, private InstanceClient {
       }
       std::vector<ConsumerRecord> records = fetch(max_records);
       if (!records.empty() || Clock::now() >= deadline) return records;
+      if (woken_.exchange(false)) return records;
       cluster_->wait_for_change(seen, deadline);
     }
   }
@@ -201,6 +203,11 @@ class InMemoryConsumer final : public Consumer, private InstanceClient {
     return std::make_unique<InMemoryGroupMetadata>(
         subscribed_ ? GroupMetadata{group_, generation_, member_id_}
                     : GroupMetadata{group_, -1, ""});
+  }
+
+  void wakeup() override {
+    woken_.store(true);
+    cluster_->wake();
   }
 
   void close() override {
@@ -317,6 +324,7 @@ class InMemoryConsumer final : public Consumer, private InstanceClient {
   std::vector<std::string> topics_;
   RebalanceListener* listener_ = nullptr;
   bool subscribed_ = false;
+  std::atomic<bool> woken_{false};  // wakeup() was called
   bool closed_ = false;
   std::string member_id_;
   std::int32_t generation_ = -1;

@@ -220,6 +220,11 @@ std::uint64_t InMemoryCluster::version() const {
   return version_;
 }
 
+void InMemoryCluster::wake() {
+  std::lock_guard lock(mutex_);
+  changed_locked();
+}
+
 bool InMemoryCluster::wait_for_change(std::uint64_t seen,
                                       std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock(mutex_);

@@ -193,6 +193,8 @@ class InMemoryCluster {
   // `version()` a caller read: waits for it until `deadline`. Returns whether it did.
   std::uint64_t version() const;
   bool wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
+  // Wakes every waiter of wait_for_change, as a change would (Consumer::wakeup).
+  void wake();
 
   // ---- Groups
   // Adds a member subscribed to `topics` to `group` and starts a rebalance (which completes at

@@ -166,11 +166,13 @@ class RdKafkaConsumer final : public Consumer {
     rd_kafka_conf_set_rebalance_cb(conf.get(), &RdKafkaConsumer::rebalance_callback);
     rk_ = new_handle(RD_KAFKA_CONSUMER, std::move(conf), "consumer");
     rd_kafka_poll_set_consumer(rk_);
+    consumer_queue_ = rd_kafka_queue_get_consumer(rk_);
   }
 
   RdKafkaConsumer(const RdKafkaConsumer&) = delete;
   RdKafkaConsumer& operator=(const RdKafkaConsumer&) = delete;
   ~RdKafkaConsumer() override {
+    if (consumer_queue_ != nullptr) rd_kafka_queue_destroy(consumer_queue_);
     if (abandoned_) {
       rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
       return;
@@ -364,6 +366,10 @@ class RdKafkaConsumer final : public Consumer {
     abandoned_ = true;
   }
 
+  void wakeup() override {
+    if (consumer_queue_ != nullptr) rd_kafka_queue_yield(consumer_queue_);
+  }
+
   void close() override {
     if (closed_ || abandoned_) return;
     closed_ = true;
@@ -491,6 +497,7 @@ class RdKafkaConsumer final : public Consumer {
 
   ClientState state_;
   rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* consumer_queue_ = nullptr;  // for wakeup()
   RebalanceListener* listener_ = nullptr;
   std::uint64_t rebalances_ = 0;
   std::exception_ptr listener_error_;
@@ -825,7 +832,7 @@ class RdKafkaAdmin final : public Admin {
       std::int32_t count = 0;
       if (metadata->topic_cnt == 1) count = metadata->topics[0].partition_cnt;
       rd_kafka_metadata_destroy(metadata);
-      if (count != t->partitions) {
+      if (count != t->partitions && !(t->any_partition_count && count > 0)) {
         throw KafkaException(fmt::format(
             "topic '{}' needs {} partition(s), but the broker at {} cannot create topics through "
             "the admin API (it is librdkafka's mock cluster, the development broker) and "

@@ -25,6 +25,7 @@ constexpr std::size_t kRecordsPerTaskTurn = 100;
 constexpr std::chrono::milliseconds kRestorePoll{20};
 // How often a task that waits for its directory's lock says so.
 constexpr std::int64_t kLockWarningIntervalMs = 10'000;
+thread_local bool t_stream_thread = false;
 }  // namespace
 
 std::string_view to_string(ThreadState state) {
@@ -130,13 +131,72 @@ void StreamThread::publish_metrics() {
   active_snapshot_ = std::move(active);
 }
 
+bool StreamThread::on_stream_thread() {
+  return t_stream_thread;
+}
+
+void StreamThread::submit_query(StoreQuery query) {
+  {
+    std::lock_guard lock(query_mutex_);
+    if (!queries_closed_) {
+      queries_.push_back(std::move(query));
+      queries_pending_.store(true, std::memory_order_release);
+      if (wake_target_ != nullptr) wake_target_->wakeup();
+      return;
+    }
+  }
+  query(nullptr);
+}
+
+void StreamThread::run_queries() {
+  std::vector<StoreQuery> queries;
+  {
+    std::lock_guard lock(query_mutex_);
+    queries.swap(queries_);
+    queries_pending_.store(false, std::memory_order_release);
+  }
+  QueryView view;
+  for (auto& [id, task] : tasks_) {
+    if (task->phase == Phase::running) {
+      view.running.emplace_back(id, task->task.get());
+    } else {
+      view.restoring.push_back(id);
+    }
+  }
+  for (StoreQuery& query : queries) {
+    try {
+      query(&view);
+    } catch (const std::exception& error) {
+      // A query reports its own errors to its caller; one that escapes must not stop the thread.
+      logger_->warn("{}: a store query failed: {}", name_, error.what());
+    }
+  }
+}
+
+void StreamThread::stop_queries() {
+  std::vector<StoreQuery> queries;
+  {
+    std::lock_guard lock(query_mutex_);
+    queries_closed_ = true;
+    wake_target_ = nullptr;
+    queries.swap(queries_);
+    queries_pending_.store(false, std::memory_order_release);
+  }
+  for (StoreQuery& query : queries) query(nullptr);
+}
+
 void StreamThread::run() {
+  t_stream_thread = true;
   std::exception_ptr error;
   try {
     create_producer();
     auto consumer_config = context_.config.consumer_configs();
     consumer_config["client.id"] = name_ + "-consumer";
     consumer_ = context_.clients->consumer(consumer_config);
+    {
+      std::lock_guard lock(query_mutex_);
+      wake_target_ = consumer_.get();
+    }
     if (context_.cache_bytes_per_thread > 0) {
       cache_ = std::make_unique<state::ThreadCache>(context_.cache_bytes_per_thread);
     }
@@ -147,6 +207,7 @@ void StreamThread::run() {
   } catch (...) {
     error = std::current_exception();
   }
+  stop_queries();
 
   if (abort_requested_) {
     // A simulated crash: nothing is committed, the group is not told.
@@ -291,6 +352,7 @@ void StreamThread::run_loop() {
 }
 
 void StreamThread::run_once(std::vector<kafka::ConsumerRecord>& records) {
+  serve_queries();
   bool busy = any_task_pending();
   for (const auto& [id, task] : tasks_) {
     busy = busy || (task->phase == Phase::running && task->group->buffered() > 0);
@@ -316,6 +378,7 @@ void StreamThread::run_once(std::vector<kafka::ConsumerRecord>& records) {
   collector_->poll();
   maybe_commit(now);
   publish_metrics();
+  serve_queries();
 }
 
 void StreamThread::route(std::vector<kafka::ConsumerRecord>& records) {
@@ -357,6 +420,7 @@ std::size_t StreamThread::process(std::size_t budget) {
         task->task->clear_commit_request();
         try_commit("requested");
       }
+      serve_queries();
     }
   }
   return done;

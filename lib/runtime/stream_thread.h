@@ -96,6 +96,16 @@ enum class ThreadState {
 };
 std::string_view to_string(ThreadState state);
 
+// What a query of the thread's stores sees, on the thread: its running tasks, and the tasks still
+// restoring (their stores are not queryable yet).
+struct QueryView {
+  std::vector<std::pair<TaskId, StreamTask*>> running;
+  std::vector<TaskId> restoring;
+};
+// Runs on the stream thread between two records; `view` is nullptr when the thread stopped
+// before it could run the query.
+using StoreQuery = std::function<void(const QueryView* view)>;
+
 class StreamThread final : private kafka::RebalanceListener {
  public:
   struct Callbacks {
@@ -129,6 +139,12 @@ class StreamThread final : private kafka::RebalanceListener {
   std::uint64_t transactions_aborted() const { return aborts_.load(std::memory_order_relaxed); }
   // Exactly-once: this thread's transactional.id ("" under at-least-once).
   const std::string& transactional_id() const { return transactional_id_; }
+  // Queues `query` to run on the thread at its next safe point (between two records, or when
+  // its poll wakes up for it), or runs it with nullptr at once when the thread has stopped.
+  // Safe from any thread except this one.
+  void submit_query(StoreQuery query);
+  // Whether the calling thread is a stream thread (of any instance).
+  static bool on_stream_thread();
 
  private:
   // A task is created when assigned, with its partitions paused; it opens its stores once it
@@ -180,6 +196,13 @@ class StreamThread final : private kafka::RebalanceListener {
   void recover_from_transaction_error(const kafka::KafkaException& error, bool revoking);
   void publish_metrics();
   std::int64_t now_ms() const;
+  // Runs the queued queries, when there are any. Cheap when there are none.
+  void serve_queries() {
+    if (queries_pending_.load(std::memory_order_acquire)) run_queries();
+  }
+  void run_queries();
+  // The thread is stopping: queries from now on get nullptr.
+  void stop_queries();
 
   // RebalanceListener
   void on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) override;
@@ -217,6 +240,11 @@ class StreamThread final : private kafka::RebalanceListener {
   TaskMetrics closed_metrics_;  // tasks already closed
 
   // Shared with other threads.
+  std::mutex query_mutex_;
+  std::vector<StoreQuery> queries_;         // guarded by query_mutex_
+  kafka::Consumer* wake_target_ = nullptr;  // guarded by query_mutex_: the consumer to wake
+  bool queries_closed_ = false;             // guarded by query_mutex_
+  std::atomic<bool> queries_pending_{false};
   mutable std::mutex snapshot_mutex_;
   TaskMetrics metrics_snapshot_;
   std::vector<TaskId> active_snapshot_;
