@@ -20,6 +20,8 @@
 #include <rivulet/errors.h>
 #include <rivulet/key_value.h>
 #include <rivulet/serde.h>
+#include <rivulet/state/query_json.h>
+#include <rivulet/state/queryable_store.h>
 #include <rivulet/state/state_store.h>
 
 namespace rivulet {
@@ -55,7 +57,7 @@ class KeyValueIterator {
 namespace detail {
 // What typed stores share: the byte store below, and the serdes.
 template <class Inner, class K>
-class TypedStoreBase : public StateStore {
+class TypedStoreBase : public StateStore, public QueryableStore {
  public:
   TypedStoreBase(std::unique_ptr<Inner> inner, AnySerde<K> key_serde)
       : inner_(std::move(inner)), key_serde_(std::move(key_serde)) {}
@@ -74,6 +76,26 @@ class TypedStoreBase : public StateStore {
   // The byte-level store below the serdes (for the runtime and interactive queries).
   Inner& bytes_store() { return *inner_; }
 
+  // QueryableStore
+  Bytes key_from_text(std::string_view text) override {
+    return serialize_key(QueryText<K>::parse(text));
+  }
+  nlohmann::json key_json(ByteView key) override {
+    return query_json(key_serde_.deserialize(topic_, key), key);
+  }
+  QueryableKind queryable_kind() const override {
+    if constexpr (std::is_same_v<Inner, KeyValueBytesStore>) {
+      return QueryableKind::key_value;
+    } else if constexpr (std::is_same_v<Inner, WindowBytesStore>) {
+      return QueryableKind::window;
+    } else {
+      return QueryableKind::session;
+    }
+  }
+  KeyValueBytesStore* key_value_bytes() override { return bytes_of<KeyValueBytesStore>(); }
+  WindowBytesStore* window_bytes() override { return bytes_of<WindowBytesStore>(); }
+  SessionBytesStore* session_bytes() override { return bytes_of<SessionBytesStore>(); }
+
  protected:
   const Bytes& key_bytes(const K& key) {
     key_buffer_.clear();
@@ -84,6 +106,14 @@ class TypedStoreBase : public StateStore {
     Bytes out;
     key_serde_.serialize(topic_, key, out);
     return out;
+  }
+  template <class T>
+  T* bytes_of() {
+    if constexpr (std::is_same_v<Inner, T>) {
+      return inner_.get();
+    } else {
+      return nullptr;
+    }
   }
 
   std::unique_ptr<Inner> inner_;
@@ -171,6 +201,10 @@ class KeyValueStore final : public detail::TypedStoreBase<KeyValueBytesStore, K>
 
   const AnySerde<K>& key_serde() const { return this->key_serde_; }
   const AnySerde<V>& value_serde() const { return value_serde_; }
+
+  nlohmann::json value_json(ByteView value) override {
+    return query_json(value_serde_.deserialize(this->topic_, value), value);
+  }
 
  private:
   KeyValueIterator<K, V> bounded(const Bytes& from, const Bytes& to, bool forward) {

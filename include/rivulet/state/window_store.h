@@ -157,6 +157,10 @@ class WindowStore final : public detail::TypedStoreBase<WindowBytesStore, K> {
   const AnySerde<K>& key_serde() const { return this->key_serde_; }
   const AnySerde<V>& value_serde() const { return value_serde_; }
 
+  nlohmann::json value_json(ByteView value) override {
+    return query_json(value_serde_.deserialize(this->topic_, value), value);
+  }
+
  private:
   WindowStoreIterator<V> key_iterator(std::unique_ptr<WindowBytesStore::Iterator> inner) {
     return WindowStoreIterator<V>(std::move(inner), &value_serde_, &this->topic_);
@@ -231,6 +235,10 @@ class SessionStore final : public detail::TypedStoreBase<SessionBytesStore, K> {
 
   const AnySerde<K>& key_serde() const { return this->key_serde_; }
   const AnySerde<V>& value_serde() const { return value_serde_; }
+
+  nlohmann::json value_json(ByteView value) override {
+    return query_json(value_serde_.deserialize(this->topic_, value), value);
+  }
 
  private:
   SessionIterator<K, V> sessions(std::unique_ptr<SessionBytesStore::Iterator> inner) {
