@@ -30,6 +30,14 @@ class TopologyException : public StreamsException {
       : StreamsException("Invalid topology: " + what) {}
 };
 
+// A state store cannot be queried now: unknown name, wrong type, the instance is not running, or
+// the store's tasks are still restoring (Kafka Streams' InvalidStateStoreException). Retry later
+// for the transient cases.
+class InvalidStateStoreException : public StreamsException {
+ public:
+  using StreamsException::StreamsException;
+};
+
 // Bytes could not be turned into a value, or a value into bytes.
 class SerializationException : public StreamsException {
  public:

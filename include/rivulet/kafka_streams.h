@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include <rivulet/interactive_queries.h>
+#include <rivulet/serde.h>
 #include <rivulet/state/restore_listener.h>
 #include <rivulet/streams_config.h>
 #include <rivulet/task_id.h>
@@ -125,10 +127,58 @@ class KafkaStreams {
 
   const StreamsConfig& config() const;
 
+  // ---- Interactive queries (interactive_queries.h) and the HTTP endpoint
+
+  // A read-only view of store `name` over this instance's tasks. `Store` is the store's type as
+  // the topology built it: KeyValueStore<K, V> gives a ReadOnlyKeyValueStore<K, V>, WindowStore
+  // a ReadOnlyWindowStore, SessionStore a ReadOnlySessionStore (the DSL's aggregations keep
+  // `ValueAndTimestamp<V>` values in key-value and window stores). Each call on the view throws
+  // InvalidStateStoreException when the store cannot be read now, or is of another type, or the
+  // stream threads do not answer within `timeout`.
+  template <class Store>
+  typename detail::ReadOnlyView<Store>::type store(
+      const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return typename detail::ReadOnlyView<Store>::type(store_queries(), name, timeout);
+  }
+
+  // Which task, and which instance (its application.server), holds `key` of store `name`: the
+  // key serialized with `key_serde` (the store's key serde, as the topology wrote the store's
+  // input topic) and partitioned with Kafka's default partitioner (murmur2), as the sinks do.
+  // Instances learn each other's tasks through the internal topic
+  // "<application.id>-rivulet-hosts"; `active_host` is empty while no instance is known to run
+  // the task. Throws InvalidStateStoreException for an unknown store or before start().
+  template <class K>
+  KeyQueryMetadata metadata_for_key(const std::string& name, const K& key,
+                                    const AnySerde<K>& key_serde = default_serde<K>()) const {
+    Bytes bytes;
+    key_serde.serialize(config_application_id() + "-" + name + "-changelog", key, bytes);
+    return metadata_for_serialized_key(name, bytes);
+  }
+  KeyQueryMetadata metadata_for_serialized_key(const std::string& name, ByteView key) const;
+  // Every instance of the application known to this one (itself included), with its tasks and
+  // stores; empty without application.server.
+  std::vector<StreamsMetadata> metadata_for_all_clients() const;
+  // The port of the HTTP endpoint (the one bound when application.server gave port 0); 0 when
+  // there is none.
+  std::uint16_t http_port() const;
+  // The HTTP endpoint's counters: requests, 4xx made by the server, timeouts, by status class.
+  struct HttpCounters {
+    std::uint64_t requests = 0;
+    std::uint64_t bad_requests = 0;
+    std::uint64_t rejected_connections = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t responses_2xx = 0;
+    std::uint64_t responses_4xx = 0;
+    std::uint64_t responses_5xx = 0;
+  };
+  HttpCounters http_counters() const;
+
   class Impl;
 
  private:
   friend void detail::close_abruptly(KafkaStreams& streams);
+  detail::StoreQueries& store_queries() const;
+  std::string config_application_id() const;
   std::shared_ptr<Impl> impl_;
 };
 

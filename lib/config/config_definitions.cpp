@@ -73,8 +73,46 @@ constexpr std::array kDefinitions{
         .name = "application.server",
         .type = ConfigType::string,
         .default_value = "",
-        .doc = "host:port of this instance's interactive-query endpoint, shared with the other "
-               "instances; empty for none.",
+        .doc = "host:port of this instance's HTTP endpoint (interactive queries, /metrics, "
+               "/health, /ready, /topology), as the other instances reach it; empty for none. "
+               "Port 0 binds any free port (for tests; other instances cannot reach it).",
+    },
+    ConfigDefinition{
+        .name = "http.bind.address",
+        .type = ConfigType::string,
+        .default_value = "",
+        .doc = "Address the HTTP endpoint listens on; empty uses the host of application.server "
+               "(set 0.0.0.0 in a container whose application.server names the container).",
+    },
+    ConfigDefinition{
+        .name = "http.threads",
+        .type = ConfigType::int32,
+        .default_value = "1",
+        .min_value = 1,
+        .max_value = 64,
+        .doc = "I/O threads of the HTTP endpoint. Store reads run on the stream threads.",
+    },
+    ConfigDefinition{
+        .name = "http.max.connections",
+        .type = ConfigType::int32,
+        .default_value = "256",
+        .min_value = 1,
+        .doc = "Open HTTP connections at most; a connection beyond gets 503 and is closed.",
+    },
+    ConfigDefinition{
+        .name = "http.request.timeout.ms",
+        .type = ConfigType::milliseconds,
+        .default_value = "10000",
+        .min_value = 1,
+        .doc = "Time a client has to send a whole request once it started (else 408 and the "
+               "connection is closed), and to take a response.",
+    },
+    ConfigDefinition{
+        .name = "http.auth.token",
+        .type = ConfigType::string,
+        .default_value = "",
+        .doc = "When set, every HTTP request except /health and /ready needs the header "
+               "'Authorization: Bearer <token>' (else 401). Instances forward it to each other.",
     },
     ConfigDefinition{
         .name = "client.id",

@@ -91,7 +91,7 @@ std::optional<std::string> closest_match(std::string_view key,
 }
 
 bool is_sensitive(std::string_view key) {
-  constexpr std::array<std::string_view, 4> kMarkers{"password", "secret",
+  constexpr std::array<std::string_view, 5> kMarkers{"password", "secret", "token",
                                                      "sasl.oauthbearer.config", "ssl.key"};
   const std::string lower = to_lower(key);
   return std::any_of(kMarkers.begin(), kMarkers.end(), [&](std::string_view marker) {

@@ -160,7 +160,7 @@ bool is_host_port(std::string_view text) {
     return false;
   }
   const auto port = parse_whole_number(port_text);
-  return port && *port >= 1 && *port <= 65535;
+  return port && *port >= 0 && *port <= 65535;
 }
 
 // Checks that go beyond the type.
@@ -176,7 +176,8 @@ void check_specific(const ConfigDefinition& definition, std::string_view key, st
     throw_invalid(key, raw, "expected type list (comma-separated) of at least one host:port");
   }
   if (name == "application.server" && !value.empty() && !is_host_port(value)) {
-    throw_invalid(key, raw, "expected host:port with a port between 1 and 65535, or empty");
+    throw_invalid(key, raw,
+                  "expected host:port with a port between 0 (any free port) and 65535, or empty");
   }
   if (name == "errors.dead.letter.queue.topic.name" && !value.empty() &&
       (!config_detail::is_legal_topic_chars(value) || value.size() > 249 || value == "." ||

@@ -9,6 +9,7 @@
 #include <rivulet/errors.h>
 
 #include "kafka/client.h"
+#include "runtime/host_registry.h"
 #include "runtime/stream_thread.h"
 #include "topology/topology_impl.h"
 
@@ -213,6 +214,16 @@ std::map<std::string, std::int32_t> prepare_topics(const RuntimeContext& context
             topic.name, found->second, topic.partitions));
       }
     }
+  }
+  // Interactive queries: the instances' hosts and tasks (runtime/host_registry.h).
+  if (!context.config.application_server().empty()) {
+    kafka::NewTopic topic;
+    topic.name = hosts_topic(app);
+    topic.partitions = 1;
+    topic.replication_factor = context.config.replication_factor();
+    topic.configs = {{"cleanup.policy", "compact"}};
+    topic.any_partition_count = true;
+    to_create.push_back(std::move(topic));
   }
   if (!to_create.empty()) admin->create_topics(to_create, timeout);
 

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/logger.h>
@@ -9,8 +11,11 @@
 #include <rivulet/kafka_streams.h>
 
 #include "common/logging.h"
+#include "kafka/in_memory_clients.h"
 #include "kafka/rdkafka_client.h"
+#include "runtime/host_registry.h"
 #include "runtime/internal_topics.h"
+#include "runtime/query_service.h"
 #include "runtime/stream_thread.h"
 #include "state/rocksdb_resources.h"
 #include "state/state_directory.h"
@@ -38,7 +43,16 @@ std::string_view to_string(KafkaStreams::State state) {
   return "UNKNOWN";
 }
 
-class KafkaStreams::Impl {
+namespace {
+// A random id for this instance in the hosts topic, when exactly-once gives it none.
+std::string random_instance_id() {
+  std::random_device device;
+  std::mt19937_64 random(device());
+  return fmt::format("{:016x}", random());
+}
+}  // namespace
+
+class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::QueryBackend {
  public:
   using State = KafkaStreams::State;
 
@@ -47,6 +61,8 @@ class KafkaStreams::Impl {
     config.validate_for_runtime();
     const detail::TopologyImpl& graph = detail::topology_impl(topology);
     graph.validate();
+    topology_text_ = topology.describe().to_string();
+    set_up_queries(graph);
     context_.topology = &graph;
     context_.application_id = config.application_id();
     context_.client_id = config.client_id().empty() ? context_.application_id : config.client_id();
@@ -73,7 +89,21 @@ class KafkaStreams::Impl {
             config.state_dir().string(), context_.application_id, context_.process_id);
       }
     }
+    instance_id_ = context_.process_id.empty() ? random_instance_id() : context_.process_id;
     context_.config = std::move(config);
+  }
+
+  // Which sub-topology holds each store, and a codec (a store never initialized) per store.
+  void set_up_queries(const detail::TopologyImpl& graph) {
+    for (const detail::SubtopologyInfo& sub : graph.subtopologies()) {
+      for (const std::string& store : sub.stores) store_subtopology_[store] = sub.id;
+    }
+    for (const auto& [name, factory] : graph.stores()) {
+      std::unique_ptr<StateStore> store = factory.build();
+      if (dynamic_cast<detail::QueryableStore*>(store.get()) != nullptr) {
+        codecs_[name] = std::move(store);
+      }
+    }
   }
 
   // The state directory, the memory budget's RocksDB part and each thread's record cache.
@@ -117,9 +147,20 @@ class KafkaStreams::Impl {
       }
     }
     try {
-      runtime::prepare_topics(context_);
+      const std::map<std::string, std::int32_t> counts = runtime::prepare_topics(context_);
+      for (const detail::SubtopologyInfo& sub : context_.topology->subtopologies()) {
+        std::int32_t tasks = 0;
+        for (const std::string& topic : sub.source_topics) {
+          auto found =
+              counts.find(context_.topology->resolve_topic(context_.application_id, topic));
+          if (found != counts.end()) tasks = std::max(tasks, found->second);
+        }
+        tasks_of_subtopology_[sub.id] = tasks;
+      }
+      start_query_service();
     } catch (const std::exception& error) {
       context_.logger->error("start-up failed: {}", error.what());
+      stop_query_service(false);
       set_state(State::pending_error);
       set_state(State::error);
       throw;
@@ -128,6 +169,38 @@ class KafkaStreams::Impl {
     std::lock_guard lock(mutex_);
     const int threads = context_.config.num_stream_threads();
     for (int i = 1; i <= threads; ++i) start_thread_locked();
+  }
+
+  // With application.server: the HTTP endpoints, then the host registry (which tells the others
+  // the port bound, when application.server gave 0).
+  void start_query_service() {
+    const std::string server = context_.config.application_server();
+    if (server.empty()) return;
+    runtime::QueryServiceOptions options;
+    options.self = runtime::parse_host_info(server);
+    options.server.host = context_.config.get_string("http.bind.address");
+    if (options.server.host.empty()) options.server.host = options.self.host;
+    options.server.port = options.self.port;
+    options.server.io_threads = static_cast<int>(context_.config.get_long("http.threads"));
+    options.server.max_connections =
+        static_cast<std::size_t>(context_.config.get_long("http.max.connections"));
+    options.server.request_timeout =
+        std::chrono::milliseconds(context_.config.get_long("http.request.timeout.ms"));
+    options.server.bearer_token = context_.config.get_string("http.auth.token");
+    runtime::QueryBackend& backend = *this;
+    service_ = std::make_unique<runtime::QueryService>(backend, std::move(options));
+    service_->start();
+    registry_ = std::make_unique<runtime::HostRegistry>(
+        context_, instance_id_, service_->self(), [this] { return local_tasks(); },
+        [this](const std::vector<TaskId>& tasks) { return stores_of(tasks); });
+    registry_->start();
+    context_.logger->info("serving queries, health and metrics on http://{}",
+                          service_->self().to_string());
+  }
+
+  void stop_query_service(bool leave) {
+    if (service_) service_->stop();
+    if (registry_) registry_->stop(leave);
   }
 
   bool close(std::chrono::milliseconds timeout) {
@@ -150,6 +223,7 @@ class KafkaStreams::Impl {
       if (!stopped) return false;
     }
     join_threads();
+    stop_query_service(true);
     std::lock_guard lock(mutex_);
     if (state_ == State::pending_shutdown) set_state_locked(State::not_running);
     if (state_ == State::pending_error) set_state_locked(State::error);
@@ -168,6 +242,7 @@ class KafkaStreams::Impl {
       cv_.wait(lock, [&] { return live_threads_locked() == 0; });
     }
     join_threads();
+    stop_query_service(false);  // a crash leaves its claims for the new owners to replace
     std::lock_guard lock(mutex_);
     if (state_ == State::pending_shutdown) set_state_locked(State::not_running);
   }
@@ -231,7 +306,213 @@ class KafkaStreams::Impl {
 
   const StreamsConfig& config() const { return context_.config; }
 
+  // ---- Interactive queries
+
+  std::size_t visit_stores(const std::string& store,
+                           const std::function<void(TaskId, StateStore&)>& visit,
+                           std::chrono::milliseconds timeout) override {
+    if (runtime::StreamThread::on_stream_thread()) {
+      throw InvalidStateStoreException(fmt::format(
+          "store '{}' cannot be queried from a stream thread: a processor reads its own stores "
+          "through its context",
+          store));
+    }
+    if (store_subtopology_.count(store) == 0) {
+      throw InvalidStateStoreException(fmt::format("the topology has no store named '{}'", store));
+    }
+    const State now = this->state();
+    if (now != State::running && now != State::rebalancing) {
+      throw InvalidStateStoreException(
+          fmt::format("store '{}' cannot be queried while the instance is {}: wait for RUNNING",
+                      store, to_string(now)));
+    }
+    // The visitor may throw (a store of another type): the first error is passed on. It refers
+    // to the caller's frame, so after a timeout it must not run any more: it runs under
+    // `mutex`, and `cancelled` stops it.
+    struct Shared {
+      std::mutex mutex;
+      bool cancelled = false;
+      std::exception_ptr error;
+      std::promise<runtime::VisitOutcome> done;
+    };
+    auto shared = std::make_shared<Shared>();
+    std::future<runtime::VisitOutcome> result = shared->done.get_future();
+    visit_stores_async(
+        store, std::nullopt,
+        [shared, &visit](TaskId task, StateStore& raw) {
+          std::lock_guard lock(shared->mutex);
+          if (shared->cancelled || shared->error) return;
+          try {
+            visit(task, raw);
+          } catch (...) {
+            shared->error = std::current_exception();
+          }
+        },
+        [shared](runtime::VisitOutcome outcome) { shared->done.set_value(std::move(outcome)); });
+    if (result.wait_for(timeout) != std::future_status::ready) {
+      std::lock_guard lock(shared->mutex);
+      shared->cancelled = true;
+      throw InvalidStateStoreException(
+          fmt::format("querying store '{}' took longer than {} ms", store, timeout.count()));
+    }
+    runtime::VisitOutcome outcome = result.get();
+    if (shared->error) std::rethrow_exception(shared->error);
+    if (outcome.visited == 0 && !outcome.restoring.empty()) {
+      throw InvalidStateStoreException(
+          fmt::format("store '{}' is restoring on this instance (task {}); retry", store,
+                      outcome.restoring.front().to_string()));
+    }
+    return outcome.visited;
+  }
+
+  KeyQueryMetadata metadata_for_key(const std::string& store, ByteView key) const {
+    auto sub = store_subtopology_.find(store);
+    if (sub == store_subtopology_.end()) {
+      throw InvalidStateStoreException(fmt::format("the topology has no store named '{}'", store));
+    }
+    KeyQueryMetadata out;
+    auto tasks = tasks_of_subtopology_.find(sub->second);
+    if (tasks == tasks_of_subtopology_.end() || tasks->second <= 0) {
+      throw InvalidStateStoreException(
+          fmt::format("where store '{}' keeps a key is known once the instance started", store));
+    }
+    out.partition = kafka::murmur2_partition(key, tasks->second);
+    out.task = TaskId{sub->second, out.partition};
+    if (registry_) {
+      if (runs_locally(out.task)) {
+        out.active_host = registry_->self();
+      } else if (auto host = registry_->host_of(out.task)) {
+        out.active_host = *host;
+      }
+    }
+    return out;
+  }
+
+  std::vector<StreamsMetadata> metadata_for_all_clients() const {
+    if (!registry_) return {};
+    return registry_->all();
+  }
+
+  std::uint16_t http_port() const { return service_ ? service_->port() : 0; }
+
+  HttpCounters http_counters() const {
+    HttpCounters out;
+    if (!service_) return out;
+    const http::ServerCounters c = service_->counters();
+    out.requests = c.requests;
+    out.bad_requests = c.bad_requests;
+    out.rejected_connections = c.rejected_connections;
+    out.timeouts = c.timeouts;
+    out.responses_2xx = c.responses_2xx;
+    out.responses_4xx = c.responses_4xx;
+    out.responses_5xx = c.responses_5xx;
+    return out;
+  }
+
  private:
+  // ---- QueryBackend (the HTTP endpoints)
+  State current_state() const override { return state(); }
+  std::string topology_text() const override { return topology_text_; }
+  std::string metrics_text() const override { return metrics_text_(); }
+  detail::QueryableStore* codec(const std::string& store) const override {
+    auto found = codecs_.find(store);
+    return found == codecs_.end() ? nullptr
+                                  : dynamic_cast<detail::QueryableStore*>(found->second.get());
+  }
+  std::mutex& codec_mutex() const override { return codec_mutex_; }
+  std::vector<std::string> store_names() const override {
+    std::vector<std::string> names;
+    for (const auto& [name, sub] : store_subtopology_) names.push_back(name);
+    return names;
+  }
+  KeyQueryMetadata metadata_for_serialized_key(const std::string& store,
+                                               ByteView key) const override {
+    return metadata_for_key(store, key);
+  }
+  std::vector<StreamsMetadata> all_metadata() const override { return metadata_for_all_clients(); }
+  bool runs_locally(const TaskId& task) const override {
+    std::lock_guard lock(mutex_);
+    for (const auto& thread : threads_) {
+      if (thread->state() == runtime::ThreadState::dead) continue;
+      for (const TaskId& id : thread->active_tasks()) {
+        if (id == task) return true;
+      }
+    }
+    return false;
+  }
+
+  void visit_stores_async(const std::string& store, std::optional<TaskId> task,
+                          std::function<void(TaskId, StateStore&)> visit,
+                          std::function<void(runtime::VisitOutcome)> done) override {
+    struct Pending {
+      std::mutex mutex;
+      std::size_t remaining = 0;
+      runtime::VisitOutcome outcome;
+      std::function<void(TaskId, StateStore&)> visit;
+      std::function<void(runtime::VisitOutcome)> done;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->visit = std::move(visit);
+    pending->done = std::move(done);
+    const int subtopology = store_subtopology_.at(store);
+    std::vector<runtime::StreamThread*> threads;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& thread : threads_) {
+        if (thread->state() != runtime::ThreadState::dead) threads.push_back(thread.get());
+      }
+    }
+    pending->remaining = threads.size();
+    if (threads.empty()) {
+      pending->done(runtime::VisitOutcome{});
+      return;
+    }
+    for (runtime::StreamThread* thread : threads) {
+      thread->submit_query([pending, store, task, subtopology](const runtime::QueryView* view) {
+        std::unique_lock lock(pending->mutex);
+        if (view != nullptr) {
+          for (const auto& [id, running] : view->running) {
+            if (id.subtopology != subtopology || (task && id != *task)) continue;
+            state::StateManager* state = running->state();
+            StateStore* found = state == nullptr ? nullptr : state->store(store);
+            if (found == nullptr) continue;
+            pending->visit(id, *found);
+            ++pending->outcome.visited;
+          }
+          for (const TaskId& id : view->restoring) {
+            if (id.subtopology == subtopology && (!task || id == *task)) {
+              pending->outcome.restoring.push_back(id);
+            }
+          }
+        }
+        if (--pending->remaining > 0) return;
+        runtime::VisitOutcome outcome = std::move(pending->outcome);
+        lock.unlock();
+        pending->done(std::move(outcome));
+      });
+    }
+  }
+
+  std::vector<TaskId> local_tasks() const {
+    std::vector<TaskId> tasks;
+    std::lock_guard lock(mutex_);
+    for (const auto& thread : threads_) {
+      if (thread->state() == runtime::ThreadState::dead) continue;
+      for (const TaskId& id : thread->active_tasks()) tasks.push_back(id);
+    }
+    return tasks;
+  }
+
+  std::set<std::string> stores_of(const std::vector<TaskId>& tasks) const {
+    std::set<std::string> out;
+    for (const auto& [name, sub] : store_subtopology_) {
+      for (const TaskId& task : tasks) {
+        if (task.subtopology == sub) out.insert(name);
+      }
+    }
+    return out;
+  }
+
   struct Retired {  // what replaced threads did
     TaskMetrics metrics;
     std::uint64_t consumed = 0;
@@ -400,6 +681,13 @@ class KafkaStreams::Impl {
 
   std::unique_ptr<state::ProcessId> process_id_;  // exactly-once only
   runtime::RuntimeContext context_;
+  std::string instance_id_;  // in the hosts topic: the process id under exactly-once
+  std::string topology_text_;
+  std::map<std::string, int> store_subtopology_;
+  std::map<int, std::int32_t> tasks_of_subtopology_;  // set by start()
+  std::map<std::string, std::unique_ptr<StateStore>> codecs_;
+  mutable std::mutex codec_mutex_;
+  std::function<std::string()> metrics_text_ = [] { return std::string(); };
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
   State state_ = State::created;
@@ -410,6 +698,9 @@ class KafkaStreams::Impl {
   Retired retired_;
   int thread_counter_ = 0;
   std::thread watcher_;
+  // Declared last, destroyed first; both are stopped by close() before.
+  std::unique_ptr<runtime::HostRegistry> registry_;
+  std::unique_ptr<runtime::QueryService> service_;
 };
 
 KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
@@ -466,6 +757,26 @@ std::uint64_t KafkaStreams::commits() const {
 }
 const StreamsConfig& KafkaStreams::config() const {
   return impl_->config();
+}
+
+detail::StoreQueries& KafkaStreams::store_queries() const {
+  return *impl_;
+}
+std::string KafkaStreams::config_application_id() const {
+  return impl_->config().application_id();
+}
+KeyQueryMetadata KafkaStreams::metadata_for_serialized_key(const std::string& name,
+                                                           ByteView key) const {
+  return impl_->metadata_for_key(name, key);
+}
+std::vector<StreamsMetadata> KafkaStreams::metadata_for_all_clients() const {
+  return impl_->metadata_for_all_clients();
+}
+std::uint16_t KafkaStreams::http_port() const {
+  return impl_->http_port();
+}
+KafkaStreams::HttpCounters KafkaStreams::http_counters() const {
+  return impl_->http_counters();
 }
 
 void detail::close_abruptly(KafkaStreams& streams) {

@@ -413,7 +413,9 @@ TEST(StreamsConfigTest, ApplicationServerMustBeHostPortOrEmpty) {
   EXPECT_EQ(config.application_server(), "host-1.example.com:8080");
   config.set("application.server", "");
   EXPECT_EQ(config.application_server(), "");
-  for (const char* bad : {"host", "host:", ":8080", "host:0", "host:70000", "host:80x"}) {
+  config.set("application.server", "127.0.0.1:0");  // any free port
+  EXPECT_EQ(config.application_server(), "127.0.0.1:0");
+  for (const char* bad : {"host", "host:", ":8080", "host:70000", "host:80x", "host:-1"}) {
     EXPECT_THAT(config_error([&] { config.set("application.server", bad); }),
                 HasSubstr("expected host:port"))
         << bad;
