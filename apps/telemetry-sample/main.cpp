@@ -41,7 +41,8 @@ struct Options {
   int vehicles = 50;
   int port = 9092;
   int threads = 1;
-  std::string bootstrap;  // join this cluster instead of starting or finding a broker
+  std::string bootstrap;             // join this cluster instead of starting or finding a broker
+  std::string http = "127.0.0.1:0";  // application.server; port 0: any free port
   bool generate = true;
   bool describe = true;
   unsigned seed = 42;
@@ -190,7 +191,9 @@ int run(const Options& options) {
       .set("errors.dead.letter.queue.topic.name", kDeadLetterTopic)
       .set("consumer.session.timeout.ms", "6000")
       .set("consumer.heartbeat.interval.ms", "500")
-      .set("consumer.fetch.wait.max.ms", "50");
+      .set("consumer.fetch.wait.max.ms", "50")
+      // Interactive queries, /metrics, /health and /ready.
+      .set("application.server", options.http);
   rivulet::KafkaStreams streams(topology, config);
   streams.set_state_listener([&](auto now, auto before) {
     std::lock_guard lock(print_mutex);
@@ -198,6 +201,14 @@ int run(const Options& options) {
                 std::string(rivulet::to_string(now)).c_str());
   });
   streams.start();
+  if (!options.http.empty()) {
+    const std::string host = options.http.substr(0, options.http.rfind(':'));
+    std::lock_guard lock(print_mutex);
+    std::printf(
+        "HTTP on http://%s:%u: /ready, /metrics, /topology, /stores, and a vehicle's windows at "
+        "/stores/vehicle-windows/keys/V-007\n",
+        host.c_str(), static_cast<unsigned>(streams.http_port()));
+  }
   std::optional<Feeder> feeder;
   if (owner && options.generate) feeder.emplace(bootstrap, options);
 
@@ -261,6 +272,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   app.add_option("--bootstrap", options.bootstrap,
                  "use this Kafka cluster instead of a development broker (topics must exist)");
+  app.add_option("--http", options.http,
+                 "host:port of the HTTP endpoint (queries, metrics); port 0 picks a free one, "
+                 "an empty value turns it off")
+      ->capture_default_str();
   app.add_option("--threads", options.threads, "stream threads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
