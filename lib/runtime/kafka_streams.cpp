@@ -10,6 +10,7 @@
 
 #include "common/logging.h"
 #include "kafka/rdkafka_client.h"
+#include "metrics/streams_metrics.h"
 #include "runtime/internal_topics.h"
 #include "runtime/stream_thread.h"
 #include "state/rocksdb_resources.h"
@@ -52,6 +53,8 @@ class KafkaStreams::Impl {
     context_.client_id = config.client_id().empty() ? context_.application_id : config.client_id();
     context_.task_settings = runtime::task_settings_from(config, context_.application_id);
     context_.logger = common::make_logger("rivulet." + context_.client_id);
+    context_.metrics = std::make_shared<metrics::StreamsMetrics>(context_.application_id,
+                                                                 config.metrics_recording_level());
     context_.clients = clients ? std::move(clients)
                                : std::make_shared<kafka::RdKafkaClientFactory>(context_.logger);
     for (const detail::SubtopologyInfo& sub : graph.subtopologies()) {
@@ -230,6 +233,7 @@ class KafkaStreams::Impl {
   }
 
   const StreamsConfig& config() const { return context_.config; }
+  const metrics::StreamsMetrics& prometheus() const { return *context_.metrics; }
 
  private:
   struct Retired {  // what replaced threads did
@@ -268,6 +272,7 @@ class KafkaStreams::Impl {
     callbacks.on_state = [this](runtime::StreamThread&, runtime::ThreadState) {
       std::lock_guard lock(mutex_);
       on_thread_state_locked();
+      context_.metrics->set_alive_threads(live_threads_locked());
     };
     callbacks.on_death = [this](runtime::StreamThread& thread, std::exception_ptr error) {
       on_thread_death(thread, std::move(error));
@@ -277,6 +282,7 @@ class KafkaStreams::Impl {
     runtime::StreamThread& ref = *thread;
     threads_.push_back(std::move(thread));
     ref.start();
+    context_.metrics->set_alive_threads(live_threads_locked());
   }
 
   // The instance's state follows its threads: REBALANCING while any live thread is between a
@@ -361,6 +367,7 @@ class KafkaStreams::Impl {
     retired_.commits += thread.commits();
     retired_.restored += thread.records_restored();
     retired_.aborted += thread.transactions_aborted();
+    thread.remove_metrics();  // its replacement has a name of its own
     auto found = std::find_if(threads_.begin(), threads_.end(),
                               [&](const auto& t) { return t.get() == &thread; });
     retired_threads_.push_back(std::move(*found));
@@ -387,6 +394,7 @@ class KafkaStreams::Impl {
     if (state_ == state) return;
     const State old = state_;
     state_ = state;
+    context_.metrics->set_state(to_string(state));
     context_.logger->info("state {} -> {}", to_string(old), to_string(state));
     if (listener_) {
       try {
@@ -466,6 +474,12 @@ std::uint64_t KafkaStreams::commits() const {
 }
 const StreamsConfig& KafkaStreams::config() const {
   return impl_->config();
+}
+std::string KafkaStreams::prometheus_metrics() const {
+  return impl_->prometheus().serialize();
+}
+std::shared_ptr<prometheus::Registry> KafkaStreams::metrics_registry() const {
+  return impl_->prometheus().registry();
 }
 
 void detail::close_abruptly(KafkaStreams& streams) {

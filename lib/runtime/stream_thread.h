@@ -56,6 +56,11 @@ namespace rivulet::detail {
 class TopologyImpl;
 }
 
+namespace rivulet::metrics {
+class StreamsMetrics;
+class ThreadMetrics;
+}  // namespace rivulet::metrics
+
 namespace rivulet::state {
 class StateDirectory;
 struct RocksDbResources;
@@ -83,6 +88,8 @@ struct RuntimeContext {
   std::shared_ptr<StateRestoreListener> restore_listener;
   // Exactly-once: this instance's id, part of every thread's transactional.id.
   std::string process_id;
+  // The instance's Prometheus metrics (may be null: no metrics).
+  std::shared_ptr<metrics::StreamsMetrics> metrics;
 };
 
 enum class ThreadState {
@@ -129,6 +136,8 @@ class StreamThread final : private kafka::RebalanceListener {
   std::uint64_t transactions_aborted() const { return aborts_.load(std::memory_order_relaxed); }
   // Exactly-once: this thread's transactional.id ("" under at-least-once).
   const std::string& transactional_id() const { return transactional_id_; }
+  // Removes the thread's Prometheus series. REQUIRES: the thread is dead (from on_death on).
+  void remove_metrics();
 
  private:
   // A task is created when assigned, with its partitions paused; it opens its stores once it
@@ -179,6 +188,8 @@ class StreamThread final : private kafka::RebalanceListener {
   // restore their committed state and read their partitions from the committed offsets.
   void recover_from_transaction_error(const kafka::KafkaException& error, bool revoking);
   void publish_metrics();
+  // The Prometheus side of publish_metrics: counters every loop, slower reads now and then.
+  void publish_prometheus_metrics(const TaskMetrics& total);
   std::int64_t now_ms() const;
 
   // RebalanceListener
@@ -214,7 +225,8 @@ class StreamThread final : private kafka::RebalanceListener {
   std::int64_t commit_interval_ms_ = 0;
   std::int64_t poll_ms_ = 100;
   std::int64_t api_timeout_ms_ = 60'000;
-  TaskMetrics closed_metrics_;  // tasks already closed
+  TaskMetrics closed_metrics_;                              // tasks already closed
+  std::unique_ptr<metrics::ThreadMetrics> thread_metrics_;  // null: no metrics
 
   // Shared with other threads.
   mutable std::mutex snapshot_mutex_;
