@@ -11,3 +11,5 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 find_package(Boost 1.74 REQUIRED)
 # RocksDB for the persistent state stores (Debian's librocksdb-dev ships a CMake package).
 find_package(RocksDB REQUIRED)
+# prometheus-cpp (Debian's prometheus-cpp-dev) for the metrics registry each KafkaStreams owns.
+find_package(prometheus-cpp CONFIG REQUIRED)

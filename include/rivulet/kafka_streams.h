@@ -39,6 +39,10 @@
 #include <rivulet/task_metrics.h>
 #include <rivulet/topology.h>
 
+namespace prometheus {
+class Registry;
+}
+
 namespace rivulet {
 
 namespace kafka {
@@ -124,6 +128,16 @@ class KafkaStreams {
   std::uint64_t transactions_aborted() const;
   // Changelog records applied to stores by restoration, since start.
   std::uint64_t records_restored() const;
+
+  // The instance's metrics in Prometheus' text exposition format (what /metrics serves): every
+  // series of `metrics_registry()`, the application's own included. Names, types and labels:
+  // docs/metrics.md. Stream threads publish their values every loop (store sizes, consumer lag
+  // and the like at most once a second); a scrape reads them without stopping the threads.
+  std::string prometheus_metrics() const;
+  // The registry, so the application can add its own metrics to the same /metrics page (or
+  // serve it with its own prometheus-cpp exposer). Owned by the instance; it lives on while the
+  // returned pointer does.
+  std::shared_ptr<prometheus::Registry> metrics_registry() const;
 
   const StreamsConfig& config() const;
 

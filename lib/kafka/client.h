@@ -118,6 +118,12 @@ class Consumer {
   // The offset of the next record `poll` returns for an assigned partition (past any records it
   // skipped, such as transaction markers); nullopt before the first fetch.
   virtual std::optional<std::int64_t> position(const TopicPartition& partition) = 0;
+  // The latest known lag of each assigned partition, in records: from the consumer's place in
+  // the partition to its end (the last stable offset under read_committed). librdkafka's comes
+  // from its statistics (every `statistics.interval.ms`; it counts from the group's committed
+  // offset, so it moves at each commit); the in-memory consumer's is the high watermark minus the
+  // position, now. Partitions whose lag is not known yet are absent.
+  virtual std::map<TopicPartition, std::int64_t> lag() = 0;
   // Commits, synchronously, the next offsets to read. Throws KafkaException on failure (for
   // example when the member is no longer part of the group's generation).
   virtual void commit(const std::map<TopicPartition, std::int64_t>& offsets) = 0;

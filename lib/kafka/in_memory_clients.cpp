@@ -185,6 +185,17 @@ class InMemoryConsumer final : public Consumer, private InstanceClient {
     return found->second;
   }
 
+  std::map<TopicPartition, std::int64_t> lag() override {
+    std::map<TopicPartition, std::int64_t> out;
+    for (const TopicPartition& partition : assigned_) {
+      const auto found = positions_.find(partition);
+      const std::int64_t position = found != positions_.end() ? found->second : start_of(partition);
+      const std::int64_t end = cluster_->watermarks(partition, isolation_).second;
+      out[partition] = std::max<std::int64_t>(0, end - position);
+    }
+    return out;
+  }
+
   void commit(const std::map<TopicPartition, std::int64_t>& offsets) override {
     require_alive();
     const GroupMetadata me = subscribed_ ? GroupMetadata{group_, generation_, member_id_}

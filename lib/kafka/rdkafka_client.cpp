@@ -1,12 +1,14 @@
 #include "kafka/rdkafka_client.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include <rivulet/errors.h>
@@ -164,6 +166,7 @@ class RdKafkaConsumer final : public Consumer {
     state_.owner = this;
     auto conf = make_conf(config, state_);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &RdKafkaConsumer::rebalance_callback);
+    rd_kafka_conf_set_stats_cb(conf.get(), &RdKafkaConsumer::stats_callback);
     rk_ = new_handle(RD_KAFKA_CONSUMER, std::move(conf), "consumer");
     rd_kafka_poll_set_consumer(rk_);
     consumer_queue_ = rd_kafka_queue_get_consumer(rk_);
@@ -312,6 +315,16 @@ class RdKafkaConsumer final : public Consumer {
     return offset;
   }
 
+  std::map<TopicPartition, std::int64_t> lag() override {
+    const std::set<TopicPartition> assigned = assignment();
+    std::lock_guard lock(lag_mutex_);
+    std::map<TopicPartition, std::int64_t> out;
+    for (const auto& [tp, lag] : lag_) {
+      if (assigned.count(tp) > 0) out.emplace(tp, lag);
+    }
+    return out;
+  }
+
   void commit(const std::map<TopicPartition, std::int64_t>& offsets) override {
     if (offsets.empty()) return;
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
@@ -443,6 +456,46 @@ class RdKafkaConsumer final : public Consumer {
     }
   }
 
+  // librdkafka's statistics (every statistics.interval.ms, from the poll): each partition's
+  // `consumer_lag` under topics.<topic>.partitions.<partition>. The internal partition -1 and
+  // unknown lags (-1: nothing committed yet) are left out.
+  static int stats_callback(rd_kafka_t* /*rk*/, char* json, std::size_t json_len, void* opaque) {
+    static_cast<RdKafkaConsumer*>(static_cast<ClientState*>(opaque)->owner)
+        ->on_statistics(std::string_view(json, json_len));
+    return 0;  // librdkafka frees `json`
+  }
+
+  void on_statistics(std::string_view json) {
+    const nlohmann::json stats = nlohmann::json::parse(json, nullptr, false);
+    if (stats.is_discarded()) {
+      state_.logger->debug("librdkafka statistics that are not JSON ignored");
+      return;
+    }
+    std::map<TopicPartition, std::int64_t> lag;
+    const auto topics = stats.find("topics");
+    if (topics != stats.end() && topics->is_object()) {
+      for (const auto& [topic, topic_stats] : topics->items()) {
+        const auto partitions = topic_stats.find("partitions");
+        if (partitions == topic_stats.end() || !partitions->is_object()) continue;
+        for (const auto& [partition, partition_stats] : partitions->items()) {
+          std::int32_t number = -1;
+          const auto parsed =
+              std::from_chars(partition.data(), partition.data() + partition.size(), number);
+          if (parsed.ec != std::errc() || number < 0) continue;  // -1: librdkafka's own
+          const auto consumer_lag = partition_stats.find("consumer_lag");
+          if (consumer_lag == partition_stats.end() || !consumer_lag->is_number_integer()) {
+            continue;
+          }
+          const auto value = consumer_lag->get<std::int64_t>();
+          if (value < 0) continue;
+          lag[TopicPartition{topic, number}] = value;
+        }
+      }
+    }
+    std::lock_guard lock(lag_mutex_);
+    lag_ = std::move(lag);
+  }
+
   void handle_error_message(rd_kafka_message_t* message) {
     const rd_kafka_resp_err_t err = message->err;
     std::string text = rd_kafka_message_errstr(message);
@@ -504,6 +557,8 @@ class RdKafkaConsumer final : public Consumer {
   bool closed_ = false;
   bool abandoned_ = false;
   std::map<TopicPartition, std::int64_t> manual_;  // manual assignment: partition -> position
+  std::mutex lag_mutex_;  // the statistics callback may run on another thread than lag()
+  std::map<TopicPartition, std::int64_t> lag_;  // from the last statistics
 };
 
 // ---------------------------------------------------------------------------------------------

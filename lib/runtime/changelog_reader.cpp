@@ -1,5 +1,7 @@
 #include "runtime/changelog_reader.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
@@ -135,6 +137,7 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds timeout) 
     partition.restored += batch.size();
     partition.next = batch.back().offset + 1;
     records_restored_ += batch.size();
+    restored_by_store_[partition.store] += batch.size();
     if (context_.restore_listener) {
       context_.restore_listener->on_batch_restored(tp.topic, tp.partition, partition.store,
                                                    batch.back().offset, batch.size());
@@ -161,6 +164,14 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds timeout) 
   for (const kafka::TopicPartition& tp : done) partitions_.erase(tp);
   consumer().unassign_partitions(done);
   return completed;
+}
+
+std::map<std::string, std::int64_t> ChangelogReader::remaining_by_store() const {
+  std::map<std::string, std::int64_t> remaining;
+  for (const auto& [tp, partition] : partitions_) {
+    remaining[partition.store] += std::max<std::int64_t>(0, partition.end - partition.next);
+  }
+  return remaining;
 }
 
 void ChangelogReader::remove(TaskId id) {

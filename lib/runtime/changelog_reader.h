@@ -52,6 +52,12 @@ class ChangelogReader {
   void remove(TaskId id);
   bool restoring() const { return !partitions_.empty(); }
   std::uint64_t records_restored() const { return records_restored_; }
+  // For metrics, by store name (over the thread's tasks): the records restored so far, and the
+  // records still to restore (a store that restores nothing now is absent).
+  const std::map<std::string, std::uint64_t>& records_restored_by_store() const {
+    return restored_by_store_;
+  }
+  std::map<std::string, std::int64_t> remaining_by_store() const;
 
  private:
   struct Partition {
@@ -73,6 +79,7 @@ class ChangelogReader {
   std::map<kafka::TopicPartition, Partition> partitions_;
   std::map<TaskId, int> remaining_;  // partitions still restoring, per task
   std::uint64_t records_restored_ = 0;
+  std::map<std::string, std::uint64_t> restored_by_store_;
 };
 
 }  // namespace rivulet::runtime

@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "kafka/in_memory_clients.h"
 #include "kafka/rdkafka_client.h"
+#include "metrics/streams_metrics.h"
 #include "runtime/host_registry.h"
 #include "runtime/internal_topics.h"
 #include "runtime/query_service.h"
@@ -68,6 +69,8 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     context_.client_id = config.client_id().empty() ? context_.application_id : config.client_id();
     context_.task_settings = runtime::task_settings_from(config, context_.application_id);
     context_.logger = common::make_logger("rivulet." + context_.client_id);
+    context_.metrics = std::make_shared<metrics::StreamsMetrics>(context_.application_id,
+                                                                 config.metrics_recording_level());
     context_.clients = clients ? std::move(clients)
                                : std::make_shared<kafka::RdKafkaClientFactory>(context_.logger);
     for (const detail::SubtopologyInfo& sub : graph.subtopologies()) {
@@ -187,6 +190,8 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     options.server.request_timeout =
         std::chrono::milliseconds(context_.config.get_long("http.request.timeout.ms"));
     options.server.bearer_token = context_.config.get_string("http.auth.token");
+    options.registry = context_.metrics->registry();
+    options.application_id = context_.application_id;
     runtime::QueryBackend& backend = *this;
     service_ = std::make_unique<runtime::QueryService>(backend, std::move(options));
     service_->start();
@@ -305,6 +310,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
   }
 
   const StreamsConfig& config() const { return context_.config; }
+  const metrics::StreamsMetrics& prometheus() const { return *context_.metrics; }
 
   // ---- Interactive queries
 
@@ -413,7 +419,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
   // ---- QueryBackend (the HTTP endpoints)
   State current_state() const override { return state(); }
   std::string topology_text() const override { return topology_text_; }
-  std::string metrics_text() const override { return metrics_text_(); }
+  std::string metrics_text() const override { return context_.metrics->serialize(); }
   detail::QueryableStore* codec(const std::string& store) const override {
     auto found = codecs_.find(store);
     return found == codecs_.end() ? nullptr
@@ -549,6 +555,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     callbacks.on_state = [this](runtime::StreamThread&, runtime::ThreadState) {
       std::lock_guard lock(mutex_);
       on_thread_state_locked();
+      context_.metrics->set_alive_threads(live_threads_locked());
     };
     callbacks.on_death = [this](runtime::StreamThread& thread, std::exception_ptr error) {
       on_thread_death(thread, std::move(error));
@@ -558,6 +565,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     runtime::StreamThread& ref = *thread;
     threads_.push_back(std::move(thread));
     ref.start();
+    context_.metrics->set_alive_threads(live_threads_locked());
   }
 
   // The instance's state follows its threads: REBALANCING while any live thread is between a
@@ -642,6 +650,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     retired_.commits += thread.commits();
     retired_.restored += thread.records_restored();
     retired_.aborted += thread.transactions_aborted();
+    thread.remove_metrics();  // its replacement has a name of its own
     auto found = std::find_if(threads_.begin(), threads_.end(),
                               [&](const auto& t) { return t.get() == &thread; });
     retired_threads_.push_back(std::move(*found));
@@ -668,6 +677,7 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
     if (state_ == state) return;
     const State old = state_;
     state_ = state;
+    context_.metrics->set_state(to_string(state));
     context_.logger->info("state {} -> {}", to_string(old), to_string(state));
     if (listener_) {
       try {
@@ -687,7 +697,6 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
   std::map<int, std::int32_t> tasks_of_subtopology_;  // set by start()
   std::map<std::string, std::unique_ptr<StateStore>> codecs_;
   mutable std::mutex codec_mutex_;
-  std::function<std::string()> metrics_text_ = [] { return std::string(); };
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
   State state_ = State::created;
@@ -757,6 +766,12 @@ std::uint64_t KafkaStreams::commits() const {
 }
 const StreamsConfig& KafkaStreams::config() const {
   return impl_->config();
+}
+std::string KafkaStreams::prometheus_metrics() const {
+  return impl_->prometheus().serialize();
+}
+std::shared_ptr<prometheus::Registry> KafkaStreams::metrics_registry() const {
+  return impl_->prometheus().registry();
 }
 
 detail::StoreQueries& KafkaStreams::store_queries() const {

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 #include <rivulet/errors.h>
 #include <rivulet/state/query_json.h>
@@ -137,7 +140,37 @@ struct Found {
 }  // namespace
 
 QueryService::QueryService(QueryBackend& backend, QueryServiceOptions options)
-    : backend_(backend), options_(std::move(options)) {}
+    : backend_(backend), options_(std::move(options)) {
+  if (!options_.registry) return;
+  const std::map<std::string, std::string> labels{{"application", options_.application_id}};
+  requests_ = &prometheus::BuildCounter()
+                   .Name("rivulet_http_requests_total")
+                   .Help("HTTP requests answered by the instance's endpoint, by status code")
+                   .Register(*options_.registry);
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("rivulet_http_request_duration_seconds")
+                   .Help("Time from a request's first byte to its response written")
+                   .Register(*options_.registry)
+                   .Add(labels, prometheus::Histogram::BucketBoundaries{
+                                    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  auto user_hook = std::move(options_.server.on_complete);
+  options_.server.on_complete = [this, user_hook](const http::Completion& completion) {
+    count(completion);
+    if (user_hook) user_hook(completion);
+  };
+}
+
+void QueryService::count(const http::Completion& completion) {
+  duration_->Observe(std::chrono::duration<double>(completion.duration).count());
+  std::lock_guard lock(count_mutex_);
+  prometheus::Counter*& counter = requests_by_code_[completion.status];
+  if (counter == nullptr) {
+    counter = &requests_->Add(
+        {{"application", options_.application_id}, {"code", std::to_string(completion.status)}});
+  }
+  counter->Increment();
+}
 
 QueryService::~QueryService() {
   stop();

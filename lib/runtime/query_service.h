@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,14 @@
 #include <rivulet/state/queryable_store.h>
 
 #include "http/http_server.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace rivulet::runtime {
 
@@ -71,6 +80,10 @@ struct QueryServiceOptions {
   http::ServerOptions server;
   HostInfo self;  // application.server, as other instances reach this one
   std::chrono::milliseconds forward_timeout{5'000};
+  // Where rivulet_http_requests_total{code} and rivulet_http_request_duration_seconds go (none
+  // when null).
+  std::shared_ptr<prometheus::Registry> registry;
+  std::string application_id;
 };
 
 class QueryService {
@@ -98,9 +111,15 @@ class QueryService {
   void owner(const std::string& store, detail::QueryableStore& codec, const http::Request& request,
              const http::Respond& respond);
 
+  void count(const http::Completion& completion);
+
   QueryBackend& backend_;
   QueryServiceOptions options_;
   std::unique_ptr<http::HttpServer> server_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  prometheus::Histogram* duration_ = nullptr;
+  std::mutex count_mutex_;
+  std::map<int, prometheus::Counter*> requests_by_code_;  // guarded by count_mutex_
 };
 
 }  // namespace rivulet::runtime

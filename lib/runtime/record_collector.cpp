@@ -7,15 +7,18 @@
 
 #include <rivulet/errors.h>
 
+#include "metrics/thread_metrics.h"
+
 namespace rivulet::runtime {
 
 KafkaRecordCollector::KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
                                            std::shared_ptr<spdlog::logger> logger,
-                                           bool transactional)
+                                           bool transactional, metrics::ThreadMetrics* metrics)
     : producer_(producer),
       on_error_(on_error),
       logger_(std::move(logger)),
-      transactional_(transactional) {
+      transactional_(transactional),
+      metrics_(metrics) {
   producer_.set_delivery_listener(
       [this](const kafka::DeliveryReport& report) { on_delivery(report); });
 }
@@ -42,6 +45,7 @@ void KafkaRecordCollector::send(std::string_view topic, std::optional<ByteView> 
     return;
   }
   ++sent_;
+  if (metrics_ != nullptr) metrics_->record_sent(topic, timestamp);
 }
 
 std::int32_t KafkaRecordCollector::partition_count(std::string_view topic) {

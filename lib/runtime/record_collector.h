@@ -28,12 +28,18 @@ namespace spdlog {
 class logger;
 }
 
+namespace rivulet::metrics {
+class ThreadMetrics;
+}
+
 namespace rivulet::runtime {
 
 class KafkaRecordCollector final : public detail::RecordCollector {
  public:
+  // `metrics` (may be null; must outlive the collector) hears of every record sent.
   KafkaRecordCollector(kafka::Producer& producer, ErrorAction on_error,
-                       std::shared_ptr<spdlog::logger> logger, bool transactional = false);
+                       std::shared_ptr<spdlog::logger> logger, bool transactional = false,
+                       metrics::ThreadMetrics* metrics = nullptr);
 
   void send(std::string_view topic, std::optional<ByteView> key, std::optional<ByteView> value,
             std::int64_t timestamp, const Headers& headers,
@@ -63,6 +69,7 @@ class KafkaRecordCollector final : public detail::RecordCollector {
   ErrorAction on_error_;
   std::shared_ptr<spdlog::logger> logger_;
   bool transactional_;
+  metrics::ThreadMetrics* metrics_;
   std::uint64_t sent_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t failed_ = 0;

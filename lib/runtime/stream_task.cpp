@@ -11,6 +11,7 @@
 #include <rivulet/errors.h>
 
 #include "kafka/client.h"
+#include "metrics/local_histogram.h"
 
 namespace rivulet::runtime {
 
@@ -181,7 +182,14 @@ void StreamTask::process_prepared(std::size_t index, const detail::RawRecord& ra
   CurrentRecord current(current_raw_, raw);
   stream_time_ = std::max(stream_time_, input.partition_time);
   record_timestamp_ = input.head_timestamp;
-  input.source->process_slot(*input.slot);
+  if (process_latency_ != nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    input.source->process_slot(*input.slot);
+    process_latency_->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  } else {
+    input.source->process_slot(*input.slot);
+  }
   ++metrics_.records_processed;
 }
 
@@ -355,6 +363,11 @@ void StreamTask::on_production_error(const detail::ProcessorNode& sink, std::str
 void StreamTask::on_late_record(const detail::ProcessorNode& node, std::int64_t timestamp,
                                 std::int64_t window_close) {
   ++metrics_.late_records_dropped;
+  if (auto found = late_by_processor_.find(node.name()); found != late_by_processor_.end()) {
+    ++found->second;
+  } else {
+    late_by_processor_.emplace(node.name(), 1);
+  }
   logger_->debug(
       "task {}, processor '{}': dropping a late record ({}) with timestamp {}: its "
       "window closed at stream time {}",

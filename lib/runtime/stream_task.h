@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ class logger;
 
 namespace rivulet {
 class StreamsConfig;
+}
+
+namespace rivulet::metrics {
+class LocalHistogram;
 }
 
 namespace rivulet::runtime {
@@ -97,6 +102,13 @@ class StreamTask final : public detail::TaskContext {
 
   const detail::ProcessorGraph& graph() const { return *graph_; }
   const TaskMetrics& metrics() const { return metrics_; }
+  // Late records dropped, by the name of the processor that dropped them (for the metrics).
+  const std::map<std::string, std::uint64_t, std::less<>>& late_records_by_processor() const {
+    return late_by_processor_;
+  }
+  // Where `process_prepared` records each record's processing time, in seconds (nullptr, the
+  // default: not measured). Must outlive the task.
+  void set_process_latency(metrics::LocalHistogram* histogram) { process_latency_ = histogram; }
   bool commit_requested() const { return commit_requested_; }
   void clear_commit_request() { commit_requested_ = false; }
 
@@ -163,6 +175,8 @@ class StreamTask final : public detail::TaskContext {
   bool commit_requested_ = false;
   bool closed_ = false;
   TaskMetrics metrics_;
+  std::map<std::string, std::uint64_t, std::less<>> late_by_processor_;
+  metrics::LocalHistogram* process_latency_ = nullptr;
 };
 
 }  // namespace rivulet::runtime

@@ -8,6 +8,8 @@
 
 #include <rivulet/errors.h>
 
+#include "metrics/thread_metrics.h"
+#include "state/rocksdb_resources.h"
 #include "state/thread_cache.h"
 #include "topology/processor_graph.h"
 #include "topology/topology_impl.h"
@@ -61,6 +63,10 @@ StreamThread::StreamThread(const RuntimeContext& context, int index, Callbacks c
   commit_interval_ms_ = context.config.commit_interval().count();
   poll_ms_ = context.config.poll_timeout().count();
   api_timeout_ms_ = context.config.default_api_timeout().count();
+  if (context.metrics) {
+    thread_metrics_ = std::make_unique<metrics::ThreadMetrics>(
+        *context.metrics, name_, context.task_settings.dead_letter_topic);
+  }
 }
 
 StreamThread::~StreamThread() {
@@ -92,6 +98,7 @@ void StreamThread::set_state(ThreadState state) {
   const ThreadState old = state_.exchange(state);
   if (old == state) return;
   logger_->debug("{}: {} -> {}", name_, to_string(old), to_string(state));
+  if (state == ThreadState::running && thread_metrics_) thread_metrics_->rebalance_finished();
   if (callbacks_.on_state) callbacks_.on_state(*this, state);
 }
 
@@ -126,6 +133,7 @@ void StreamThread::publish_metrics() {
     total.production_errors += collector_->skipped();
     produced_.store(collector_->sent(), std::memory_order_relaxed);
   }
+  if (thread_metrics_) publish_prometheus_metrics(total);
   std::lock_guard lock(snapshot_mutex_);
   metrics_snapshot_ = total;
   active_snapshot_ = std::move(active);
@@ -185,6 +193,58 @@ void StreamThread::stop_queries() {
   for (StoreQuery& query : queries) query(nullptr);
 }
 
+void StreamThread::remove_metrics() {
+  if (thread_metrics_) thread_metrics_->remove();
+}
+
+void StreamThread::publish_prometheus_metrics(const TaskMetrics& total) {
+  metrics::ThreadMetrics::Totals totals;
+  totals.consumed = consumed_.load(std::memory_order_relaxed);
+  totals.commits = commits_.load(std::memory_order_relaxed);
+  totals.aborted = aborts_.load(std::memory_order_relaxed);
+  totals.tasks = total;
+  totals.assigned_tasks = tasks_.size();
+  for (const auto* tasks : {&tasks_, &suspended_}) {
+    for (const auto& [id, task] : *tasks) {
+      totals.buffered_records += task->group->buffered();
+      thread_metrics_->publish_task(id, task->task->metrics().records_processed,
+                                    task->task->late_records_by_processor());
+    }
+  }
+  thread_metrics_->publish(totals);
+  if (!thread_metrics_->slow_due()) return;
+
+  // Read here, on the thread that owns the consumer, the stores and the cache.
+  metrics::ThreadMetrics::Slow slow;
+  if (consumer_) {
+    try {
+      for (auto& [tp, lag] : consumer_->lag()) {
+        if (task_of_partition_.count(tp) > 0) slow.lag.emplace(tp, lag);
+      }
+    } catch (const std::exception& error) {
+      logger_->debug("{}: reading the consumer lag failed: {}", name_, error.what());
+    }
+  }
+  if (changelog_reader_) {
+    slow.restored_by_store = changelog_reader_->records_restored_by_store();
+    slow.remaining_by_store = changelog_reader_->remaining_by_store();
+  }
+  if (cache_) slow.cache = cache_->stats();
+  for (const auto* tasks : {&tasks_, &suspended_}) {
+    for (const auto& [id, task] : *tasks) {
+      if (const state::StateManager* state = task->task->state()) {
+        slow.stores[id] = state->store_stats();
+      }
+    }
+  }
+  if (context_.rocksdb) {
+    const state::RocksDbResources::MemoryBreakdown memory = context_.rocksdb->memory_breakdown();
+    slow.rocksdb = metrics::StreamsMetrics::RocksDbMemory{memory.block_cache, memory.memtables,
+                                                          memory.table_readers, memory.pinned};
+  }
+  thread_metrics_->publish_slow(slow);
+}
+
 void StreamThread::run() {
   t_stream_thread = true;
   std::exception_ptr error;
@@ -192,6 +252,8 @@ void StreamThread::run() {
     create_producer();
     auto consumer_config = context_.config.consumer_configs();
     consumer_config["client.id"] = name_ + "-consumer";
+    // librdkafka's statistics give the consumer lag metric; the user's setting wins.
+    consumer_config.try_emplace("statistics.interval.ms", "5000");
     consumer_ = context_.clients->consumer(consumer_config);
     {
       std::lock_guard lock(query_mutex_);
@@ -202,6 +264,7 @@ void StreamThread::run() {
     }
     changelog_reader_ = std::make_unique<ChangelogReader>(context_, name_ + "-restore-consumer");
     consumer_->subscribe(context_.source_topics, *this);
+    if (thread_metrics_) thread_metrics_->rebalance_started();  // joining the group is one
     last_commit_ms_ = now_ms();
     run_loop();
   } catch (...) {
@@ -236,6 +299,7 @@ void StreamThread::run() {
       logger_->warn("{}: flushing the producer failed: {}", name_, flush_error.what());
     }
   }
+  if (thread_metrics_) thread_metrics_->force_slow();  // the last values: no tasks, no lag
   publish_metrics();
   changelog_reader_.reset();
   consumer_.reset();
@@ -263,7 +327,7 @@ void StreamThread::create_producer() {
   if (eos_) producer_config["transactional.id"] = transactional_id_;
   producer_ = context_.clients->producer(producer_config);
   collector_ = std::make_unique<KafkaRecordCollector>(
-      *producer_, context_.task_settings.on_production_error, logger_, eos_);
+      *producer_, context_.task_settings.on_production_error, logger_, eos_, thread_metrics_.get());
   if (eos_) {
     producer_->init_transactions(std::chrono::milliseconds(api_timeout_ms_));
     begin_transaction();
@@ -447,6 +511,7 @@ void StreamThread::try_commit(std::string_view why) {
 }
 
 bool StreamThread::commit_all() {
+  if (thread_metrics_) thread_metrics_->commit_started();
   // Stores first: flushing the record caches forwards their merged updates (more output) and
   // writes the changelogs.
   for (auto& [id, task] : tasks_) {
@@ -473,6 +538,7 @@ void StreamThread::committed(const std::map<kafka::TopicPartition, std::int64_t>
     task->task->checkpoint_state();
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
+  if (thread_metrics_) thread_metrics_->commit_finished();
 }
 
 bool StreamThread::commit_transaction(bool progressed) {
@@ -556,6 +622,7 @@ std::unique_ptr<StreamThread::Task> StreamThread::create_task(
       id,
       detail::ProcessorGraph::build(*context_.topology, id.subtopology, context_.application_id),
       context_.task_settings, *collector_, [this] { return now_ms(); }, logger_, state);
+  if (thread_metrics_) task->task->set_process_latency(&thread_metrics_->process_latency());
   task->group = std::make_unique<PartitionGroup>(
       *task->task, partitions, context_.config.max_task_idle().count(),
       static_cast<std::size_t>(context_.config.buffered_records_per_partition()));
@@ -572,6 +639,10 @@ void StreamThread::close_task(Task& task, bool clean) {
     logger_->warn("{}: closing task {} failed: {}", name_, task.id.to_string(), error.what());
   }
   closed_metrics_ += task.task->metrics();
+  if (thread_metrics_) {
+    thread_metrics_->task_closed(task.id, task.task->metrics().records_processed,
+                                 task.task->late_records_by_processor());
+  }
 }
 
 void StreamThread::close_all_tasks(bool clean) {
@@ -583,6 +654,7 @@ void StreamThread::close_all_tasks(bool clean) {
 }
 
 void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  if (thread_metrics_) thread_metrics_->rebalance_started();
   set_state(ThreadState::partitions_revoked);
   logger_->info("{}: {} partition(s) revoked", name_, partitions.size());
   if (!dirty_) {
@@ -610,6 +682,7 @@ void StreamThread::on_partitions_revoked(const std::vector<kafka::TopicPartition
 }
 
 void StreamThread::on_partitions_lost(const std::vector<kafka::TopicPartition>& partitions) {
+  if (thread_metrics_) thread_metrics_->rebalance_started();
   set_state(ThreadState::partitions_revoked);
   logger_->warn("{}: {} partition(s) lost; closing their tasks without committing", name_,
                 partitions.size());
@@ -629,6 +702,7 @@ void StreamThread::on_partitions_lost(const std::vector<kafka::TopicPartition>& 
 }
 
 void StreamThread::on_partitions_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  if (thread_metrics_) thread_metrics_->rebalance_started();
   set_state(ThreadState::partitions_assigned);
   std::map<TaskId, std::vector<kafka::TopicPartition>> wanted;
   for (const kafka::TopicPartition& tp : partitions) {

@@ -56,6 +56,11 @@ namespace rivulet::detail {
 class TopologyImpl;
 }
 
+namespace rivulet::metrics {
+class StreamsMetrics;
+class ThreadMetrics;
+}  // namespace rivulet::metrics
+
 namespace rivulet::state {
 class StateDirectory;
 struct RocksDbResources;
@@ -83,6 +88,8 @@ struct RuntimeContext {
   std::shared_ptr<StateRestoreListener> restore_listener;
   // Exactly-once: this instance's id, part of every thread's transactional.id.
   std::string process_id;
+  // The instance's Prometheus metrics (may be null: no metrics).
+  std::shared_ptr<metrics::StreamsMetrics> metrics;
 };
 
 enum class ThreadState {
@@ -145,6 +152,8 @@ class StreamThread final : private kafka::RebalanceListener {
   void submit_query(StoreQuery query);
   // Whether the calling thread is a stream thread (of any instance).
   static bool on_stream_thread();
+  // Removes the thread's Prometheus series. REQUIRES: the thread is dead (from on_death on).
+  void remove_metrics();
 
  private:
   // A task is created when assigned, with its partitions paused; it opens its stores once it
@@ -195,6 +204,8 @@ class StreamThread final : private kafka::RebalanceListener {
   // restore their committed state and read their partitions from the committed offsets.
   void recover_from_transaction_error(const kafka::KafkaException& error, bool revoking);
   void publish_metrics();
+  // The Prometheus side of publish_metrics: counters every loop, slower reads now and then.
+  void publish_prometheus_metrics(const TaskMetrics& total);
   std::int64_t now_ms() const;
   // Runs the queued queries, when there are any. Cheap when there are none.
   void serve_queries() {
@@ -237,7 +248,8 @@ class StreamThread final : private kafka::RebalanceListener {
   std::int64_t commit_interval_ms_ = 0;
   std::int64_t poll_ms_ = 100;
   std::int64_t api_timeout_ms_ = 60'000;
-  TaskMetrics closed_metrics_;  // tasks already closed
+  TaskMetrics closed_metrics_;                              // tasks already closed
+  std::unique_ptr<metrics::ThreadMetrics> thread_metrics_;  // null: no metrics
 
   // Shared with other threads.
   std::mutex query_mutex_;

@@ -376,6 +376,17 @@ std::size_t RocksDbDatabase::buffered_writes() const {
   return writes;
 }
 
+std::uint64_t RocksDbDatabase::int_property(const std::string& property) const {
+  if (!db_) return 0;
+  std::uint64_t total = 0;
+  for (const auto& [name, family] : column_families_) {
+    if (name == kCommittedFamily) continue;
+    std::uint64_t value = 0;
+    if (db_->GetIntProperty(family->handle(), property, &value)) total += value;
+  }
+  return total;
+}
+
 void RocksDbDatabase::flush_wal() {
   if (db_) check(store_, "flushing the WAL", db_->FlushWAL(false));
 }

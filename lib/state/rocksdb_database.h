@@ -102,6 +102,9 @@ class RocksDbDatabase {
   void discard();
   // Writes waiting for `commit`.
   std::size_t buffered_writes() const;
+  // An integer property of RocksDB's (such as "rocksdb.estimate-num-keys"), summed over the
+  // store's column families (Rivulet's own "rivulet-committed" aside); 0 when closed.
+  std::uint64_t int_property(const std::string& property) const;
   // Releases the column families and closes the database. Idempotent.
   void close();
 

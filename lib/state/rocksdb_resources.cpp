@@ -97,6 +97,23 @@ std::uint64_t RocksDbResources::memory_usage() const {
   return usage;
 }
 
+RocksDbResources::MemoryBreakdown RocksDbResources::memory_breakdown() const {
+  MemoryBreakdown memory;
+  if (block_cache) {
+    memory.block_cache = block_cache->GetUsage();
+    memory.pinned = block_cache->GetPinnedUsage();
+  }
+  if (write_buffer_manager) memory.memtables = write_buffer_manager->memory_usage();
+  const std::lock_guard lock(mutex_);
+  for (rocksdb::DB* db : databases_) {
+    std::uint64_t readers = 0;
+    if (db->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &readers)) {
+      memory.table_readers += readers;
+    }
+  }
+  return memory;
+}
+
 void RocksDbResources::attach(rocksdb::DB* db) {
   const std::lock_guard lock(mutex_);
   databases_.push_back(db);

@@ -42,6 +42,17 @@ struct RocksDbResources {
   // open databases' table readers outside the cache (small: index and filter blocks are cached).
   std::uint64_t memory_usage() const;
 
+  // The parts, for the metrics: the block cache's usage (memtables charged to it included), of
+  // which the memtables (the write buffer manager's count) and the pinned blocks, and the table
+  // readers' memory outside the cache (estimate-table-readers-mem over the open databases).
+  struct MemoryBreakdown {
+    std::uint64_t block_cache = 0;
+    std::uint64_t memtables = 0;
+    std::uint64_t pinned = 0;
+    std::uint64_t table_readers = 0;
+  };
+  MemoryBreakdown memory_breakdown() const;
+
   // What the stores open with (set by make_rocksdb_resources, read-only afterwards).
   std::uint64_t budget_bytes = 0;
   std::shared_ptr<rocksdb::Cache> block_cache;

@@ -197,6 +197,31 @@ std::vector<std::string> StateManager::store_names() const {
   return names;
 }
 
+std::vector<StateManager::StoreStats> StateManager::store_stats() const {
+  std::vector<StoreStats> out;
+  if (closed_) return out;
+  for (const Entry& entry : entries_) {
+    if (!entry.store || !entry.store->is_open()) continue;
+    StoreStats stats;
+    stats.name = entry.factory->name;
+    RocksDbDatabase* database = nullptr;
+    if (auto* backed = dynamic_cast<RocksDbBacked*>(entry.registered)) {
+      database = backed->database();
+    }
+    if (auto* key_value = dynamic_cast<KeyValueBytesStore*>(entry.store.get())) {
+      stats.entries = key_value->approximate_num_entries();
+    } else if (database != nullptr) {
+      stats.entries = database->int_property("rocksdb.estimate-num-keys");
+    }
+    if (database != nullptr) {
+      stats.size_bytes = database->int_property("rocksdb.total-sst-files-size") +
+                         database->int_property("rocksdb.cur-size-all-mem-tables");
+    }
+    out.push_back(std::move(stats));
+  }
+  return out;
+}
+
 void StateManager::register_store(StateStore& store, RestoreCallback restore) {
   if (registering_ == nullptr) {
     throw StreamsException(

@@ -96,6 +96,19 @@ class StateManager final : public StateStoreContext {
   StateStore* store(std::string_view name) const;
   std::vector<std::string> store_names() const;
 
+  // What the metrics show of one open store. Read on the task's thread, like every store call.
+  struct StoreStats {
+    std::string name;
+    // Approximate: key-value stores (RocksDB's estimate-num-keys, or the map's size), and the
+    // column families of RocksDB window and session stores; nullopt for in-memory ones.
+    std::optional<std::uint64_t> entries;
+    // RocksDB stores: rocksdb.total-sst-files-size + rocksdb.cur-size-all-mem-tables, over the
+    // store's column families; nullopt for in-memory stores.
+    std::optional<std::uint64_t> size_bytes;
+  };
+  // The open stores' stats (none before `initialize` or after `close`).
+  std::vector<StoreStats> store_stats() const;
+
   // Flushes every store (record caches first: that may forward records and log changes).
   void flush();
   // Writes the checkpoint with the current changelog positions (under exactly-once: commits the
