@@ -437,14 +437,8 @@ class KafkaStreams::Impl final : public detail::StoreQueries, private runtime::Q
   }
   std::vector<StreamsMetadata> all_metadata() const override { return metadata_for_all_clients(); }
   bool runs_locally(const TaskId& task) const override {
-    std::lock_guard lock(mutex_);
-    for (const auto& thread : threads_) {
-      if (thread->state() == runtime::ThreadState::dead) continue;
-      for (const TaskId& id : thread->active_tasks()) {
-        if (id == task) return true;
-      }
-    }
-    return false;
+    const std::vector<TaskId> tasks = local_tasks();
+    return std::find(tasks.begin(), tasks.end(), task) != tasks.end();
   }
 
   void visit_stores_async(const std::string& store, std::optional<TaskId> task,
