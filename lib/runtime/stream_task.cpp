@@ -16,6 +16,11 @@
 namespace rivulet::runtime {
 
 namespace {
+// One record in this many is timed for the process latency histogram: two clock reads per record
+// cost about 2% of a pass-through thread's CPU, a sample of one in eight a quarter of that
+// (docs/benchmarks.md, "Metrics").
+constexpr std::uint64_t kLatencySampleEvery = 8;
+
 // The smallest `start + k * interval` (k >= 1) strictly after `now`: punctuations that were
 // missed while time jumped ahead are skipped, not fired in a burst (as Kafka Streams does).
 std::int64_t next_after(std::int64_t start, std::int64_t interval, std::int64_t now) {
@@ -182,7 +187,7 @@ void StreamTask::process_prepared(std::size_t index, const detail::RawRecord& ra
   CurrentRecord current(current_raw_, raw);
   stream_time_ = std::max(stream_time_, input.partition_time);
   record_timestamp_ = input.head_timestamp;
-  if (process_latency_ != nullptr) {
+  if (process_latency_ != nullptr && ++latency_sample_ % kLatencySampleEvery == 0) {
     const auto start = std::chrono::steady_clock::now();
     input.source->process_slot(*input.slot);
     process_latency_->observe(
