@@ -8,6 +8,7 @@
 // that broker and the same consumer group, and takes over half of the partitions. Each copy
 // prints the alerts it raises and a throughput line every second. The application runs with
 // processing.guarantee=exactly_once_v2 (see telemetry_topology.h for what it computes).
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -22,6 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <rivulet/dev_broker.h>
 #include <rivulet/kafka_streams.h>
@@ -143,6 +145,14 @@ std::string task_list(const rivulet::KafkaStreams& streams) {
   return fmt::format("{}", fmt::join(ids, ","));
 }
 
+// "--http :8080" advertises this machine's host name (a container's, in docker/compose.yaml).
+std::string advertised_http(const std::string& http) {
+  if (http.empty() || http.front() != ':') return http;
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "localhost" + http;
+  return std::string(name.data()) + http;
+}
+
 int run(const Options& options) {
   // Where the cluster is: given, or the broker this copy starts, or the one another copy started.
   std::unique_ptr<rivulet::DevBroker> broker;
@@ -193,7 +203,10 @@ int run(const Options& options) {
       .set("consumer.heartbeat.interval.ms", "500")
       .set("consumer.fetch.wait.max.ms", "50")
       // Interactive queries, /metrics, /health and /ready.
-      .set("application.server", options.http);
+      .set("application.server", advertised_http(options.http));
+  if (!options.http.empty() && options.http.front() == ':') {
+    config.set("http.bind.address", "0.0.0.0");
+  }
   rivulet::KafkaStreams streams(topology, config);
   streams.set_state_listener([&](auto now, auto before) {
     std::lock_guard lock(print_mutex);
@@ -274,7 +287,8 @@ int main(int argc, char** argv) {
                  "use this Kafka cluster instead of a development broker (topics must exist)");
   app.add_option("--http", options.http,
                  "host:port of the HTTP endpoint (queries, metrics); port 0 picks a free one, "
-                 "an empty value turns it off")
+                 "':port' advertises this host's name and listens on every address, an empty "
+                 "value turns it off")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "stream threads")
       ->capture_default_str()

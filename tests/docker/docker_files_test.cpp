@@ -69,19 +69,15 @@ std::string host_port_of(const std::string& url) {
   return rest.substr(0, rest.find('/'));
 }
 
+// The telemetry replicas' --http argument: ":8080" makes each advertise its own host name (which
+// Docker's DNS resolves to the replica) and listen on every address.
 std::string application_server_of_telemetry() {
   const YAML::Node telemetry = compose()["services"]["telemetry"];
-  std::vector<std::string> env;
-  for (const auto& entry : telemetry["environment"]) {
-    env.push_back(entry.first.as<std::string>() + "=" + entry.second.as<std::string>());
-  }
-  std::vector<const char*> envp;
-  for (const std::string& e : env) envp.push_back(e.c_str());
-  envp.push_back(nullptr);
-  // The same mapping the application applies to its environment.
-  StreamsConfig config;
-  config.load_env("RIVULET_", envp.data());
-  return config.application_server();
+  std::vector<std::string> command;
+  for (const YAML::Node& arg : telemetry["command"]) command.push_back(arg.as<std::string>());
+  const auto http = std::find(command.begin(), command.end(), "--http");
+  if (http == command.end() || http + 1 == command.end()) return "";
+  return *(http + 1);
 }
 
 TEST(DockerFiles, ComposeRunsKafkaTwoTelemetryReplicasPrometheusAndGrafana) {
@@ -111,7 +107,7 @@ TEST(DockerFiles, ComposeRunsKafkaTwoTelemetryReplicasPrometheusAndGrafana) {
   ASSERT_NE(bootstrap + 1, command.end());
   EXPECT_NE(advertised.find("//" + *(bootstrap + 1)), std::string::npos)
       << "the replicas bootstrap from the broker's advertised listener " << advertised;
-  EXPECT_EQ(application_server_of_telemetry(), "0.0.0.0:8080");
+  EXPECT_EQ(application_server_of_telemetry(), ":8080");
   bool exposed = false;
   for (const YAML::Node& port : telemetry["expose"]) exposed |= port.as<std::string>() == "8080";
   EXPECT_TRUE(exposed);
