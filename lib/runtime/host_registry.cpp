@@ -88,7 +88,11 @@ void HostRegistry::start() {
 
 void HostRegistry::stop(bool leave) {
   if (!thread_.joinable()) return;
-  stop_ = true;
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
   if (consumer_) consumer_->wakeup();
   thread_.join();
   if (leave && producer_) {
@@ -156,7 +160,8 @@ void HostRegistry::run() {
       // The registry only serves routing; a failure here must not stop the application.
       context_.logger->warn("the host registry on {} failed a step: {}", topic_, error.what());
       published_.reset();
-      if (consumer_) consumer_->poll(kPoll, 0);  // back off
+      std::unique_lock lock(stop_mutex_);  // back off, and try again
+      stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
     }
   }
 }

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,6 +90,8 @@ class HostRegistry {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::mutex stop_mutex_;  // with stop_cv_: the thread's back-off after a failed step
+  std::condition_variable stop_cv_;
   std::atomic<std::uint64_t> records_read_{0};
 
   mutable std::mutex mutex_;

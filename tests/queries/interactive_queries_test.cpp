@@ -382,4 +382,45 @@ TEST_F(InteractiveQueriesTest, EitherOfTwoInstancesAnswersWithTheOwnersValue) {
   }
 }
 
+TEST_F(InteractiveQueriesTest, ACrashedInstancesClaimsGiveWayToTheNewOwners) {
+  KafkaStreams& one = start("one");
+  KafkaStreams& two = start("two");
+  auto tasks_known = [](const KafkaStreams& app, std::size_t instances) {
+    const auto all = app.metadata_for_all_clients();
+    std::size_t tasks = 0;
+    for (const auto& instance : all) tasks += instance.tasks.size();
+    return all.size() == instances && tasks == 8;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return one.state() == KafkaStreams::State::running &&
+           two.state() == KafkaStreams::State::running && tasks_known(one, 2) &&
+           !two.metadata_for_all_clients().empty() && tasks_known(two, 2);
+  }));
+  for (int i = 0; i < 12; ++i) kafka_.produce("in", "road-" + std::to_string(i), "car", 1'000);
+  const std::uint16_t two_port = two.http_port();
+  // "two" dies without a word: its record in the hosts topic stays, claiming its tasks.
+  kafka_.crash("two");
+  rivulet::detail::close_abruptly(two);
+  kafka_.expire_sessions("two");
+  ASSERT_TRUE(eventually([&] {
+    if (one.state() != KafkaStreams::State::running) return false;
+    for (int i = 0; i < 12; ++i) {
+      const std::string key = "road-" + std::to_string(i);
+      if (one.metadata_for_key<std::string>("counts", key).active_host.port != one.http_port()) {
+        return false;
+      }
+    }
+    return true;
+  })) << "every key's owner is the survivor, whose claims came after the crashed one's";
+  for (const auto& instance : one.metadata_for_all_clients()) {
+    if (instance.host.port == two_port) {
+      EXPECT_TRUE(instance.tasks.empty()) << "the crashed instance keeps no task";
+    }
+  }
+  for (int i = 0; i < 12; ++i) {
+    const std::string key = "road-" + std::to_string(i);
+    EXPECT_TRUE(eventually([&] { return served_count(one, key) == 1; })) << key;
+  }
+}
+
 }  // namespace
