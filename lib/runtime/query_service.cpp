@@ -137,6 +137,31 @@ struct Found {
   TaskId task;
 };
 
+// Appends at most `max` windows of a window store, or sessions of a session store, with keys in
+// [key_from, key_to] (open when absent) and starts in [time_from, time_to] (sessions: that end at
+// or after time_from and start at or before time_to), each key's by time. On the stream thread.
+void collect_windows(detail::QueryableStore& store, std::optional<ByteView> key_from,
+                     std::optional<ByteView> key_to, std::int64_t time_from, std::int64_t time_to,
+                     std::size_t max, std::vector<FoundEntry>& out) {
+  std::size_t taken = 0;
+  if (WindowBytesStore* windows = store.window_bytes()) {
+    auto it = windows->fetch_range(key_from, key_to, time_from, time_to, true);
+    for (; taken < max && it->has_next(); ++taken) {
+      WindowBytesEntry entry = it->next();
+      const std::int64_t end = entry.window_start + windows->window_size();
+      out.push_back(
+          FoundEntry{std::move(entry.key), entry.window_start, end, std::move(entry.value)});
+    }
+  } else if (SessionBytesStore* sessions = store.session_bytes()) {
+    auto it = sessions->find_sessions_range(key_from, key_to, time_from, time_to, true);
+    for (; taken < max && it->has_next(); ++taken) {
+      SessionBytesEntry entry = it->next();
+      out.push_back(
+          FoundEntry{std::move(entry.key), entry.start, entry.end, std::move(entry.value)});
+    }
+  }
+}
+
 }  // namespace
 
 QueryService::QueryService(QueryBackend& backend, QueryServiceOptions options)
@@ -368,23 +393,9 @@ void QueryService::get_key(const std::string& store, detail::QueryableStore& cod
         const std::int64_t hi = to.value_or(std::numeric_limits<std::int64_t>::max());
         if (kind == detail::QueryableKind::key_value) {
           found->value = queryable->key_value_bytes()->get(key);
-        } else if (kind == detail::QueryableKind::window) {
-          WindowBytesStore* windows = queryable->window_bytes();
-          auto it = windows->fetch(key, lo, hi, true);
-          while (it->has_next() && found->entries.size() < kMaxLimit) {
-            WindowBytesEntry entry = it->next();
-            found->entries.push_back(FoundEntry{{},
-                                                entry.window_start,
-                                                entry.window_start + windows->window_size(),
-                                                std::move(entry.value)});
-          }
         } else {
-          auto it = queryable->session_bytes()->find_sessions(key, lo, hi, true);
-          while (it->has_next() && found->entries.size() < kMaxLimit) {
-            SessionBytesEntry entry = it->next();
-            found->entries.push_back(
-                FoundEntry{{}, entry.start, entry.end, std::move(entry.value)});
-          }
+          collect_windows(*queryable, ByteView(key), ByteView(key), lo, hi, kMaxLimit,
+                          found->entries);
         }
       },
       [this, found, key, kind, store, &codec, respond, self = options_.self](VisitOutcome outcome) {
@@ -470,28 +481,10 @@ void QueryService::list_keys(const std::string& store, detail::QueryableStore& c
                 FoundEntry{std::move(entry.key), 0, 0, std::move(entry.value)});
             ++taken;
           }
-        } else if (kind == detail::QueryableKind::window) {
-          WindowBytesStore* windows = queryable->window_bytes();
-          auto it = windows->fetch_range(from ? std::optional<ByteView>(*from) : std::nullopt,
-                                         to ? std::optional<ByteView>(*to) : std::nullopt,
-                                         time_from, time_to, true);
-          while (taken <= limit && it->has_next()) {
-            WindowBytesEntry entry = it->next();
-            found->entries.push_back(FoundEntry{std::move(entry.key), entry.window_start,
-                                                entry.window_start + windows->window_size(),
-                                                std::move(entry.value)});
-            ++taken;
-          }
         } else {
-          auto it = queryable->session_bytes()->find_sessions_range(
-              from ? std::optional<ByteView>(*from) : std::nullopt,
-              to ? std::optional<ByteView>(*to) : std::nullopt, time_from, time_to, true);
-          while (taken <= limit && it->has_next()) {
-            SessionBytesEntry entry = it->next();
-            found->entries.push_back(
-                FoundEntry{std::move(entry.key), entry.start, entry.end, std::move(entry.value)});
-            ++taken;
-          }
+          collect_windows(*queryable, from ? std::optional<ByteView>(*from) : std::nullopt,
+                          to ? std::optional<ByteView>(*to) : std::nullopt, time_from, time_to,
+                          limit + 1, found->entries);
         }
       },
       [this, found, kind, limit, store, &codec, respond](VisitOutcome outcome) {
