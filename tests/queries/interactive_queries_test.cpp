@@ -39,8 +39,8 @@ bool eventually(Condition condition, std::chrono::seconds timeout = std::chrono:
   return rivulet::test::wait_until(condition, timeout);
 }
 
-// Counts per key ("counts"), per key and minute ("window-counts"), and per 8-byte integer key
-// ("id-counts").
+// Counts per key ("counts"), per key and minute ("window-counts"), per key and session of
+// activity ("sessions", 10 s gap), and per 8-byte integer key ("id-counts").
 rivulet::Topology counting_topology() {
   rivulet::StreamsBuilder builder;
   auto in = builder.stream<std::string, std::string>("in");
@@ -49,6 +49,9 @@ rivulet::Topology counting_topology() {
       .windowed_by(rivulet::TimeWindows::of_size_with_no_grace(1min))
       .count(
           rivulet::Materialized<std::string, std::int64_t>::as("window-counts").with_retention(1h));
+  in.group_by_key()
+      .windowed_by(rivulet::SessionWindows::of_inactivity_gap_with_no_grace(10s))
+      .count(rivulet::Materialized<std::string, std::int64_t>::as("sessions").with_retention(1h));
   builder.stream<std::int64_t, std::string>("ids").group_by_key().count(
       rivulet::Materialized<std::int64_t, std::int64_t>::as("id-counts"));
   return builder.build();
@@ -201,6 +204,7 @@ TEST_F(InteractiveQueriesTest, HttpServesHealthReadinessTopologyAndTheStoreList)
   EXPECT_EQ(kinds["counts"], "key_value");
   EXPECT_EQ(kinds["window-counts"], "window");
   EXPECT_EQ(kinds["id-counts"], "key_value");
+  EXPECT_EQ(kinds["sessions"], "session");
   ASSERT_TRUE(eventually([&] {
     const auto json = http_get(app.http_port(), "/stores").json();
     return json["instances"].size() == 1 && json["instances"][0]["tasks"].size() == 8;
@@ -261,6 +265,21 @@ TEST_F(InteractiveQueriesTest, HttpAnswersKeysRangesPagesAndWindows) {
                 .json()["windows"]
                 .size(),
             0U);
+  // e's five records, 1 s apart, are one session; c's three another.
+  const auto sessions = http_get(app.http_port(), "/stores/sessions/keys/e").json();
+  ASSERT_EQ(sessions["sessions"].size(), 1U) << sessions.dump();
+  EXPECT_EQ(sessions["sessions"][0]["start"], 60'000);
+  EXPECT_EQ(sessions["sessions"][0]["end"], 64'000);
+  EXPECT_EQ(sessions["sessions"][0]["value"], 5);
+  const auto session_list = http_get(app.http_port(), "/stores/sessions/keys?from=c&to=d").json();
+  ASSERT_EQ(session_list["entries"].size(), 2U) << session_list.dump();
+  EXPECT_EQ(session_list["entries"][0]["key"], "c");
+  EXPECT_EQ(session_list["entries"][0]["value"], 3);
+  const auto window_list =
+      http_get(app.http_port(), "/stores/window-counts/keys?time_from=60000&time_to=60000&limit=2")
+          .json();
+  EXPECT_EQ(window_list["entries"].size(), 2U) << window_list.dump();
+  EXPECT_EQ(window_list["truncated"], true);
   const auto owner = http_get(app.http_port(), "/stores/counts/owner/a").json();
   EXPECT_EQ(owner["partition"], app.metadata_for_key<std::string>("counts", "a").partition);
   EXPECT_EQ(owner["local"], true);
