@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +50,9 @@ rivulet::Topology counting_topology() {
       .windowed_by(rivulet::TimeWindows::of_size_with_no_grace(1min))
       .count(
           rivulet::Materialized<std::string, std::int64_t>::as("window-counts").with_retention(1h));
+  in.group_by_key()
+      .windowed_by(rivulet::TimeWindows::of_size_and_grace(1min, 10s))
+      .count(rivulet::Materialized<std::string, std::int64_t>::as("graced-windows"));
   in.group_by_key()
       .windowed_by(rivulet::SessionWindows::of_inactivity_gap_with_no_grace(10s))
       .count(rivulet::Materialized<std::string, std::int64_t>::as("sessions").with_retention(1h));
@@ -143,6 +147,12 @@ TEST_F(InteractiveQueriesTest, TheStoreApiReadsTheStoresOfTheRunningTasks) {
   ASSERT_EQ(a_windows.size(), 1U);
   EXPECT_EQ(a_windows[0].key, 60'000) << "the window start";
   EXPECT_EQ(a_windows[0].value.value, 3);
+  EXPECT_EQ(windows
+                .fetch("a", std::numeric_limits<std::int64_t>::min(),
+                       std::numeric_limits<std::int64_t>::max())
+                .size(),
+            1U)
+      << "unbounded in time";
   EXPECT_EQ(windows.fetch("b", 120'000)->value, 1);
   EXPECT_EQ(windows.fetch_all(120'000, 200'000).size(), 2U) << "b and c, both at 120000";
 }
@@ -261,6 +271,8 @@ TEST_F(InteractiveQueriesTest, HttpAnswersKeysRangesPagesAndWindows) {
   EXPECT_EQ(json["windows"][0]["start"], 60'000);
   EXPECT_EQ(json["windows"][0]["end"], 120'000);
   EXPECT_EQ(json["windows"][0]["value"]["value"], 5);
+  EXPECT_EQ(http_get(app.http_port(), "/stores/window-counts/keys/e").json()["windows"].size(), 1U)
+      << "no time bounds: every window of the key";
   EXPECT_EQ(http_get(app.http_port(), "/stores/window-counts/keys/e?from=120000")
                 .json()["windows"]
                 .size(),
@@ -440,6 +452,37 @@ TEST_F(InteractiveQueriesTest, ACrashedInstancesClaimsGiveWayToTheNewOwners) {
     const std::string key = "road-" + std::to_string(i);
     EXPECT_TRUE(eventually([&] { return served_count(one, key) == 1; })) << key;
   }
+}
+
+TEST_F(InteractiveQueriesTest, UnderExactlyOnceQueriesReadThroughTheUncommittedBuffer) {
+  rivulet::StreamsConfig eos = config("one");
+  eos.set("processing.guarantee", "exactly_once_v2");
+  KafkaStreams& app = start("one", eos);
+  const std::int64_t base = 1'795'405'260'000;  // a window start of 2026
+  for (int i = 0; i < 3; ++i) kafka_.produce("in", "a", "x", base + i);
+  ASSERT_TRUE(app.wait_for_running(60s));
+  auto counts = app.store<KeyValueStore<std::string, Count>>("counts");
+  ASSERT_TRUE(eventually([&] {
+    auto a = counts.get("a");
+    return a && a->value == 3;
+  }));
+  auto windows = app.store<WindowStore<std::string, Count>>("window-counts");
+  EXPECT_EQ(windows.fetch("a", base - 60'000, base + 60'000).size(), 1U);
+  EXPECT_EQ(windows
+                .fetch("a", std::numeric_limits<std::int64_t>::min(),
+                       std::numeric_limits<std::int64_t>::max())
+                .size(),
+            1U)
+      << "unbounded in time";
+  EXPECT_EQ(http_get(app.http_port(), "/stores/window-counts/keys/a").json()["windows"].size(), 1U);
+  auto graced = app.store<WindowStore<std::string, Count>>("graced-windows");
+  EXPECT_EQ(graced.fetch("a", base - 60'000, base + 60'000).size(), 1U);
+  EXPECT_EQ(graced
+                .fetch("a", std::numeric_limits<std::int64_t>::min(),
+                       std::numeric_limits<std::int64_t>::max())
+                .size(),
+            1U)
+      << "unbounded in time, retention 70 s";
 }
 
 }  // namespace
