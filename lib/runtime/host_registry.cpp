@@ -179,7 +179,6 @@ void HostRegistry::publish(const std::vector<TaskId>& tasks) {
 }
 
 void HostRegistry::apply(const kafka::ConsumerRecord& record) {
-  records_read_.fetch_add(1);
   if (!record.key) return;
   const std::string id(record.key->begin(), record.key->end());
   if (!record.value) {

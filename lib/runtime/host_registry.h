@@ -67,8 +67,6 @@ class HostRegistry {
   std::optional<HostInfo> host_of(const TaskId& task) const;
   // Every instance known, this one included.
   std::vector<StreamsMetadata> all() const;
-  // Records read from the topic so far (for tests and metrics).
-  std::uint64_t records_read() const { return records_read_.load(); }
 
  private:
   struct Entry {
@@ -92,7 +90,6 @@ class HostRegistry {
   std::atomic<bool> stop_{false};
   std::mutex stop_mutex_;  // with stop_cv_: the thread's back-off after a failed step
   std::condition_variable stop_cv_;
-  std::atomic<std::uint64_t> records_read_{0};
 
   mutable std::mutex mutex_;
   std::map<std::string, Entry> instances_;        // guarded by mutex_: instance id -> latest record
