@@ -466,23 +466,19 @@ TEST_F(InteractiveQueriesTest, UnderExactlyOnceQueriesReadThroughTheUncommittedB
     auto a = counts.get("a");
     return a && a->value == 3;
   }));
-  auto windows = app.store<WindowStore<std::string, Count>>("window-counts");
-  EXPECT_EQ(windows.fetch("a", base - 60'000, base + 60'000).size(), 1U);
-  EXPECT_EQ(windows
-                .fetch("a", std::numeric_limits<std::int64_t>::min(),
-                       std::numeric_limits<std::int64_t>::max())
-                .size(),
-            1U)
-      << "unbounded in time";
-  EXPECT_EQ(http_get(app.http_port(), "/stores/window-counts/keys/a").json()["windows"].size(), 1U);
-  auto graced = app.store<WindowStore<std::string, Count>>("graced-windows");
-  EXPECT_EQ(graced.fetch("a", base - 60'000, base + 60'000).size(), 1U);
-  EXPECT_EQ(graced
-                .fetch("a", std::numeric_limits<std::int64_t>::min(),
-                       std::numeric_limits<std::int64_t>::max())
-                .size(),
-            1U)
-      << "unbounded in time, retention 70 s";
+  // Retention 1 h without grace, and the sample's shape: 10 s grace, retention 70 s.
+  for (const char* name : {"window-counts", "graced-windows"}) {
+    auto windows = app.store<WindowStore<std::string, Count>>(name);
+    EXPECT_EQ(windows.fetch("a", base - 60'000, base + 60'000).size(), 1U) << name;
+    EXPECT_EQ(windows
+                  .fetch("a", std::numeric_limits<std::int64_t>::min(),
+                         std::numeric_limits<std::int64_t>::max())
+                  .size(),
+              1U)
+        << name << ", unbounded in time";
+    const std::string target = std::string("/stores/") + name + "/keys/a";
+    EXPECT_EQ(http_get(app.http_port(), target).json()["windows"].size(), 1U) << target;
+  }
 }
 
 }  // namespace
